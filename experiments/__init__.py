@@ -1,0 +1,1 @@
+"""Experiments and the ``jaxdl`` command line (the library never imports this package)."""

@@ -1,0 +1,1 @@
+"""Host-side data: decoding, folder datasets, MNIST/MNIST-M, and the input pipeline."""

@@ -1,0 +1,47 @@
+"""Model registry: ``get_model(name)`` and each architecture's input convention."""
+import dataclasses
+
+from jaxdl.models.mnist_cnn import MNIST_CNN_LAYERS, MnistCNN
+from jaxdl.models.squeezenet import SQUEEZENET_LAYERS, SqueezeNet
+from jaxdl.models.vgg import VGG16, VGG16_LAYERS
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelSpec:
+    """What a user of an architecture needs besides the module: its layers and input size."""
+
+    name: str
+    build: type
+    kwargs: dict
+    layers: tuple
+    input_size: int
+    in_channels: int = 3
+
+
+MODELS = {
+    "vgg16": ModelSpec("vgg16", VGG16, {}, VGG16_LAYERS, 224),
+    "squeezenet1_0": ModelSpec("squeezenet1_0", SqueezeNet, {"version": "1_0"}, SQUEEZENET_LAYERS, 224),
+    "squeezenet1_1": ModelSpec("squeezenet1_1", SqueezeNet, {"version": "1_1"}, SQUEEZENET_LAYERS, 224),
+    # The Caffe Deep-Compression release of SqueezeNet 1.0: conv_final has pad 1, 227 input.
+    "squeezenet1_0_caffe": ModelSpec(
+        "squeezenet1_0_caffe", SqueezeNet, {"version": "1_0", "final_conv_padding": 1},
+        SQUEEZENET_LAYERS, 227,
+    ),
+    "mnist_cnn": ModelSpec("mnist_cnn", MnistCNN, {}, MNIST_CNN_LAYERS, 28, in_channels=1),
+}
+
+
+def get_spec(name: str) -> ModelSpec:
+    """The ModelSpec of architecture ``name``; a clear error listing the valid names."""
+    if name not in MODELS:
+        raise ValueError(f"unknown model {name!r}; expected one of: {', '.join(MODELS)}")
+    return MODELS[name]
+
+
+def get_model(name: str, **overrides):
+    """A fresh flax module for architecture ``name`` (e.g. ``num_classes=15``)."""
+    spec = get_spec(name)
+    return spec.build(**{**spec.kwargs, **overrides})
+
+
+__all__ = ["MODELS", "ModelSpec", "get_model", "get_spec", "VGG16", "SqueezeNet", "MnistCNN"]

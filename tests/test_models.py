@@ -1,0 +1,84 @@
+"""Architecture facts: parameter counts, named intermediates, early stopping, dropout."""
+import chex
+import flax.traverse_util
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxdl.models import get_model
+from jaxdl.models.layers import adaptive_avg_pool, max_pool
+
+
+def param_shapes(name, size=224, channels=3):
+    model = get_model(name)
+    return jax.eval_shape(model.init, jax.random.key(0), jnp.zeros((1, size, size, channels)))["params"]
+
+
+def count(tree):
+    return sum(int(np.prod(x.shape)) for x in jax.tree.leaves(tree))
+
+
+def test_vgg16_parameter_count_is_torchvision_total_and_conv_part():
+    shapes = param_shapes("vgg16")
+    assert count(shapes) == 138_357_544
+    conv = {k: v for k, v in shapes.items() if k.startswith("conv")}
+    assert count(conv) == 14_714_688
+
+
+@pytest.mark.parametrize("name,total", [("squeezenet1_0", 1_248_424), ("squeezenet1_1", 1_235_496)])
+def test_squeezenet_parameter_counts_match_torchvision(name, total):
+    assert count(param_shapes(name)) == total
+
+
+def test_vgg16_intermediates_have_documented_shapes():
+    model = get_model("vgg16")
+    shapes = param_shapes("vgg16")
+    _, acts = jax.eval_shape(lambda p: model.apply({"params": p}, jnp.zeros((2, 224, 224, 3))), shapes)
+    chex.assert_shape([acts["conv1_1"], acts["conv5_3"]], [(2, 224, 224, 64), (2, 14, 14, 512)])
+    chex.assert_shape([acts["pool5"], acts["relu6"], acts["relu7"], acts["relu8"]],
+                      [(2, 7, 7, 512), (2, 4096), (2, 4096), (2, 1000)])
+
+
+def test_stop_at_returns_the_layer_without_building_the_rest():
+    model = get_model("squeezenet1_1")
+    x = jnp.zeros((1, 224, 224, 3))
+    params = model.init(jax.random.key(0), x)["params"]
+    out, acts = model.apply({"params": params}, x, stop_at="fire5")
+    chex.assert_shape(out, (1, 27, 27, 256))
+    assert "fire6" not in acts and "classifier" not in acts
+    # the classifier's params are not needed when stopping early
+    trimmed = {k: v for k, v in params.items() if k not in ("fire6", "fire7", "fire8", "fire9", "classifier")}
+    out2, _ = model.apply({"params": trimmed}, x, stop_at="fire5")
+    np.testing.assert_array_equal(out, out2)
+
+
+def test_unknown_layer_name_lists_the_valid_ones():
+    model = get_model("vgg16")
+    with pytest.raises(ValueError, match="valid: conv1_1"):
+        model.apply({"params": {}}, jnp.zeros((1, 32, 32, 3)), stop_at="fc9")
+
+
+def test_dropout_is_active_only_in_training():
+    model = get_model("mnist_cnn")
+    x = jax.random.uniform(jax.random.key(1), (4, 28, 28, 1))
+    params = model.init(jax.random.key(0), x)["params"]
+    eval1, _ = model.apply({"params": params}, x)
+    eval2, _ = model.apply({"params": params}, x)
+    np.testing.assert_array_equal(eval1, eval2)
+    train1, _ = model.apply({"params": params}, x, train=True, rngs={"dropout": jax.random.key(2)})
+    assert not np.allclose(train1, eval1)
+
+
+def test_max_pool_ceil_mode_matches_pytorch_output_size():
+    x = jnp.arange(2 * 111 * 111 * 1, dtype=jnp.float32).reshape(2, 111, 111, 1)
+    chex.assert_shape(max_pool(x, 3, 2, ceil_mode=True), (2, 55, 55, 1))
+    chex.assert_shape(max_pool(jnp.zeros((1, 54, 54, 1)), 3, 2, ceil_mode=True), (1, 27, 27, 1))
+    chex.assert_shape(max_pool(jnp.zeros((1, 54, 54, 1)), 3, 2), (1, 26, 26, 1))
+
+
+def test_adaptive_avg_pool_uneven_bins_average_pytorch_windows():
+    x = jnp.arange(10, dtype=jnp.float32).reshape(1, 10, 1, 1) * jnp.ones((1, 10, 3, 1))
+    out = adaptive_avg_pool(x, (3, 1))
+    # PyTorch bins for 10 -> 3: [0,4), [3,7), [6,10)
+    np.testing.assert_allclose(out[0, :, 0, 0], [1.5, 4.5, 7.5])

@@ -1,0 +1,65 @@
+"""Source checkpoint -> Flax params, with every shape checked against the architecture."""
+import numpy as np
+
+from jaxdl import __version__
+from jaxdl.weights import check_shapes, save_params
+from weights_convert.mappings import MAPPINGS, detect_layout
+from weights_convert.sources import read_source, sha256
+
+
+def _to_flax(weight, kind, layer, expected_kernel):
+    if kind == "conv":
+        if weight.ndim != 4:
+            raise ValueError(f"{layer}: expected a 4-d conv weight (OIHW), got shape {weight.shape}")
+        return weight.transpose(2, 3, 1, 0)
+    if weight.ndim != 2:
+        raise ValueError(f"{layer}: expected a 2-d linear weight (out, in), got shape {weight.shape}")
+    if kind == "dense_from_chw":
+        height, width, channels = 7, 7, expected_kernel[0] // 49
+        if weight.shape != (expected_kernel[1], channels * height * width):
+            raise ValueError(f"{layer}: expected ({expected_kernel[1]}, {expected_kernel[0]}), got {weight.shape}")
+        weight = weight.reshape(-1, channels, height, width).transpose(0, 2, 3, 1).reshape(weight.shape[0], -1)
+    return weight.T
+
+
+def convert(arch: str, tensors: dict, source="checkpoint"):
+    """``{source name: array}`` -> ``(flat flax params {'conv1/kernel': array}, layout)``."""
+    from jaxdl.weights import expected_shapes
+
+    layout = detect_layout(tensors)
+    if (arch, layout) not in MAPPINGS:
+        known = ", ".join(f"{a} from {l}" for a, l in MAPPINGS)
+        raise ValueError(f"{source}: cannot convert a {layout} checkpoint to {arch}; supported: {known}")
+    mapping, _ = MAPPINGS[(arch, layout)]
+    expected = expected_shapes(arch)
+    flat = {}
+    for layer in mapping():
+        for key in (layer.weight_key, layer.bias_key):
+            if key not in tensors:
+                raise ValueError(f"{layer.flax_name}: tensor {key!r} missing from {source} (is it a {arch} checkpoint?)")
+        kernel_shape = expected[f"{layer.flax_name}/kernel"]
+        flat[f"{layer.flax_name}/kernel"] = np.ascontiguousarray(
+            _to_flax(tensors[layer.weight_key], layer.kind, layer.flax_name, kernel_shape))
+        flat[f"{layer.flax_name}/bias"] = tensors[layer.bias_key]
+    check_shapes(flat, arch, source=str(source))
+    return flat, layout
+
+
+def convert_file(arch: str, source, out=None):
+    """Convert the checkpoint at ``source``; save to ``out`` when given. Returns (params, meta)."""
+    import flax.traverse_util
+
+    flat, layout = convert(arch, read_source(source), source=source)
+    _, preprocessing = MAPPINGS[(arch, layout)]
+    meta = {
+        "architecture": arch,
+        "source": str(source),
+        "source_format": layout,
+        "source_sha256": sha256(source),
+        "preprocessing": preprocessing,
+        "jaxdl_version": __version__,
+    }
+    params = flax.traverse_util.unflatten_dict(flat, sep="/")
+    if out is not None:
+        save_params(out, params, meta)
+    return params, meta

@@ -1,0 +1,91 @@
+"""Read a checkpoint into ``{name: float32 numpy array}``, never executing code from it.
+
+Formats: ``.pth``/``.pt`` (``torch.load(weights_only=True)``; needs torch), ``.safetensors``,
+``.npz`` (``allow_pickle=False``), a folder of one ``.npy`` per tensor (ONNX model zoo
+export), and ``.onnx`` (needs the ``onnx`` package).
+"""
+import hashlib
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+
+def _read_torch(path: Path) -> dict:
+    try:
+        import torch
+    except ImportError:
+        raise ValueError(f"{path}: reading .pth needs torch (pip install 'jaxdl[torch]'), "
+                         "or save the state dict as .safetensors/.npz") from None
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    if isinstance(state, dict) and "state_dict" in state:
+        state = state["state_dict"]
+    return {k.removeprefix("module."): v.float().numpy() for k, v in state.items()}
+
+
+def _read_safetensors(path: Path) -> dict:
+    from safetensors.numpy import load_file
+
+    return load_file(str(path))
+
+
+def _read_npz(path: Path) -> dict:
+    with np.load(path, allow_pickle=False) as data:
+        return {k: data[k] for k in data.files}
+
+
+def _read_npy_folder(path: Path) -> dict:
+    files = sorted(path.glob("*.npy"))
+    if not files:
+        raise ValueError(f"{path}: folder holds no .npy files")
+    return {f.stem: np.load(f, allow_pickle=False) for f in files}
+
+
+def _read_onnx(path: Path) -> dict:
+    try:
+        import onnx
+        from onnx import numpy_helper
+    except ImportError:
+        raise ValueError(f"{path}: reading .onnx needs the onnx package (pip install onnx), "
+                         "or use the per-tensor .npy folder") from None
+    model = onnx.load(str(path))
+    return {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+
+
+READERS = {
+    ".pth": _read_torch, ".pt": _read_torch, ".safetensors": _read_safetensors,
+    ".npz": _read_npz, ".onnx": _read_onnx,
+}
+
+
+def read_source(path) -> dict:
+    """``{tensor name: float32 array}`` from a checkpoint file or .npy folder."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"checkpoint not found: {path}")
+    if path.is_dir():
+        reader = _read_npy_folder
+    elif path.suffix.lower() in READERS:
+        reader = READERS[path.suffix.lower()]
+    else:
+        raise ValueError(f"{path}: unknown checkpoint format; expected one of "
+                         f"{', '.join(READERS)} or a folder of .npy files")
+    try:
+        tensors = reader(path)
+    except (zipfile.BadZipFile, EOFError, OSError, RuntimeError) as e:
+        raise ValueError(f"{path}: corrupt or truncated checkpoint ({type(e).__name__}: {e})") from None
+    return {k: np.asarray(v, dtype=np.float32) for k, v in tensors.items()}
+
+
+def sha256(path) -> str:
+    """sha256 of a file, or of a folder's files (sorted by name, name and bytes hashed)."""
+    path = Path(path)
+    digest = hashlib.sha256()
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for f in files:
+        if path.is_dir():
+            digest.update(f.relative_to(path).as_posix().encode())
+        with open(f, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
