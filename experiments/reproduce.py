@@ -1,0 +1,121 @@
+"""``jaxdl reproduce`` (and ``jaxdl demo`` = ``reproduce --quick``): every chapter, one report.
+
+Chapters run in order with their default configs (``--quick``: their fast settings);
+finished chapters (a ``DONE`` marker in their folder) are re-used, so an interrupted run
+continues where it stopped. A chapter whose real data is missing runs on embedded data
+and the report says so.
+"""
+import dataclasses
+import importlib
+import json
+import time
+from pathlib import Path
+
+from jaxdl.paths import data_root
+from experiments.common import print_result
+from experiments.report import write_report
+from experiments.runner import CHAPTERS, is_done, run_experiment
+
+# What each chapter reads from the data folder to run on real data.
+REQUIRES = {
+    "basics": ("weights/squeezenet1_1_onnx_zoo", "imagenet/imagenet_val_25.npz"),
+    "transfer": ("weights/squeezenet1_1_onnx_zoo", "scene15"),
+    "visualize": ("weights/squeezenet1_1_onnx_zoo", "imagenet/imagenet_val_25.npz"),
+    "dann": ("mnist/mnist.npz", "mnist_m/mnist_m.npz"),
+    "gan": ("mnist/mnist.npz",),
+}
+VGG16_PATTERNS = ("vgg16*.npz", "vgg16*.pth", "vgg16*.safetensors")
+
+
+def missing_data(chapter: str, data: Path | None) -> list[str]:
+    return [rel for rel in REQUIRES.get(chapter, ()) if data is None or not (data / rel).exists()]
+
+
+def find_vgg16(weights_dir: Path | None) -> Path | None:
+    if weights_dir is None or not weights_dir.is_dir():
+        return None
+    found = sorted(p for pattern in VGG16_PATTERNS for p in weights_dir.glob(pattern))
+    return found[0] if found else None
+
+
+def same_config(workdir: Path, config) -> bool:
+    """Whether the finished run in ``workdir`` used ``config`` (so its results can be re-used)."""
+    saved = json.loads((workdir / "config.json").read_text())["config"]
+    return saved == json.loads(json.dumps(dataclasses.asdict(config)))
+
+
+def plan(data: Path | None, weights_dir: Path | None, quick: bool):
+    """[(folder name, chapter, config)] and the notes saying what runs on what."""
+    notes, runs = [], []
+    for chapter, module_name in CHAPTERS.items():
+        module = importlib.import_module(module_name)
+        config = module.quick(module.Config()) if quick else module.Config()
+        missing = missing_data(chapter, data)
+        if missing:
+            notes.append(f"{chapter}: {', '.join(missing)} not found in {data or 'any data folder'}: "
+                         "ran on embedded data; pass --data DIR holding them to use the real data")
+        runs.append((chapter, chapter, config))
+    vgg16 = find_vgg16(weights_dir)
+    if "transfer" in CHAPTERS and vgg16 is not None:
+        module = importlib.import_module(CHAPTERS["transfer"])
+        config = module.quick(module.Config()) if quick else module.Config()
+        runs.append(("transfer_vgg16", "transfer", dataclasses.replace(config, model="vgg16", weights=str(vgg16))))
+    else:
+        notes.append("VGG16 chapters skipped: no vgg16*.npz/.pth/.safetensors in --weights DIR (convert "
+                     "torchvision's vgg16-397923af.pth with `python -m weights_convert vgg16 SRC OUT.npz`)")
+    return runs, notes
+
+
+def reproduce(data: Path | None, weights_dir: Path | None, out: Path, quick: bool, force: bool = False,
+              only=None, progress=print) -> dict:
+    """Run (or re-use) every chapter, then write the report; returns the summary."""
+    out.mkdir(parents=True, exist_ok=True)
+    runs, notes = plan(data, weights_dir, quick)
+    chapters, summary = [], {}
+    for folder, chapter, config in runs:
+        if only and chapter not in only:
+            continue
+        workdir = out / folder
+        if is_done(workdir) and not force and same_config(workdir, config):
+            results = json.loads((workdir / "results.json").read_text())
+            progress(f"{folder}: finished earlier, re-using {workdir / 'results.json'}")
+        else:
+            progress(f"{folder}: running ({'quick' if quick else 'full'} config)")
+            module = importlib.import_module(CHAPTERS[chapter])
+            results = run_experiment(chapter, module.run, config, workdir, data)
+        results["config"] = json.loads((workdir / "config.json").read_text())["config"]
+        chapters.append((folder, results))
+        summary[folder] = {"wall_seconds": results.get("wall_seconds"), "figures": len(results.get("figures", []))}
+    notes.insert(0, f"jaxdl reproduce{' --quick' if quick else ''}: data folder {data or 'none (embedded data)'}")
+    md, html = write_report(out, chapters, notes)
+    return {"report_md": str(md), "report_html": str(html), "chapters": summary, "notes": notes}
+
+
+def _command(args):
+    start = time.perf_counter()
+    data = data_root(args.data)
+    weights_dir = Path(args.weights) if args.weights else (data / "weights" if data else None)
+    summary = reproduce(data, weights_dir, Path(args.out), args.quick or args.command == "demo",
+                        force=args.force, only=args.only)
+    for note in summary["notes"]:
+        print(note)
+    print(f"report: {summary['report_md']} and {summary['report_html']}")
+    print_result({"command": args.command, "seconds": round(time.perf_counter() - start, 1), **summary})
+
+
+def register(subparsers):
+    for name, default_out, help_text in (
+        ("reproduce", "runs/reproduce", "run every chapter and write report.md / report.html"),
+        ("demo", "runs/demo", "reproduce --quick on the data at hand (embedded data offline)"),
+    ):
+        p = subparsers.add_parser(name, help=help_text, description=__doc__)
+        p.add_argument("--data", help="data folder (default: $JAXDL_DATA or ../shared/data; "
+                       "embedded data where absent)")
+        p.add_argument("--weights", help="folder of weights, e.g. a converted vgg16.npz "
+                       "(default: DATA/weights)")
+        p.add_argument("--out", default=default_out, help="output folder (default: %(default)s)")
+        if name == "reproduce":
+            p.add_argument("--quick", action="store_true", help="each chapter's fast setting")
+        p.add_argument("--force", action="store_true", help="re-run chapters that finished earlier")
+        p.add_argument("--only", nargs="+", choices=sorted(CHAPTERS), help="run only these chapters")
+        p.set_defaults(func=_command, quick=name == "demo")
