@@ -1,0 +1,132 @@
+"""One training driver for every chapter: a jitted step, data-parallel, logged, checkpointed.
+
+How a chapter uses it::
+
+    from jaxdl.train import loop, state as st
+    from jaxdl.train.checkpoint import Checkpointer
+    from jaxdl.train.logging import MetricsLogger
+
+    def step_fn(state, batch):            # pure: (TrainState, pytree of arrays) -> (TrainState, metrics)
+        key = st.step_key(state)           # per-step randomness, identical after a resume
+        (loss, aux), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params, batch, key)
+        updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
+        return state.replace(step=state.step + 1, params=optax.apply_updates(state.params, updates),
+                             opt_state=opt_state), {"loss": loss, **aux}
+
+    train_step = loop.jit_step(step_fn)    # compiled once: state replicated, batch sharded over all devices
+    state = st.create_state(params, optimizer.init(params), seed)
+    state, records = loop.fit(train_step, state, batches, num_steps=5000,
+                              checkpointer=Checkpointer(workdir / "ckpt", every=500, keep=3),
+                              logger=MetricsLogger(workdir), log_every=100, resume=args.resume,
+                              hooks=[(steps_per_epoch, evaluate)], progress=bar_callback)
+
+- ``batches(start_step)`` returns an iterator of host batches (pytrees of numpy arrays, leading
+  axis = global batch) starting at ``start_step``; it must be deterministic in the step so that
+  a resumed run sees the same data (``jaxdl.train.batches.epoch_stream`` does this).
+- Metrics are scalars; the loop averages them over each ``log_every`` window and stops with
+  ``FloatingPointError`` naming the first step and metric that is NaN/inf. The check runs before
+  every checkpoint, so the last checkpoint on disk is always a good one.
+- ``hooks``: ``(every, fn(step, state) -> dict | None)``, e.g. an evaluation each epoch; their
+  dicts are logged as records of that step.
+- ``progress(step, record_or_None)`` is called after every step (a tqdm bar lives in the
+  caller; this module never prints).
+- Two optimisers (GAN: D then G in one step): keep ``params``/``opt_state`` as
+  ``{"d": ..., "g": ...}``; batch-norm statistics go in ``state.extra``.
+- Several passes (e.g. fit one epoch, evaluate, continue): call ``fit`` again with the returned
+  state and a larger ``num_steps``; the compiled step is reused.
+"""
+import dataclasses
+from typing import Callable, Iterable, Iterator
+
+import jax
+import numpy as np
+
+from jaxdl.data.pipeline import prefetch
+from jaxdl.train.sharding import batch_sharded, data_mesh, replicate, replicated, shard_batch
+
+
+@dataclasses.dataclass(frozen=True)
+class JittedStep:
+    """A step function compiled for ``mesh`` (call it like the step function)."""
+
+    fn: Callable
+    mesh: jax.sharding.Mesh
+
+    def __call__(self, state, batch):
+        return self.fn(state, batch)
+
+
+def jit_step(step_fn, mesh=None, donate: bool = True) -> JittedStep:
+    """``step_fn(state, batch) -> (state, metrics)`` jitted with the state replicated and the
+    batch sharded on its leading axis over ``mesh`` (default: all devices)."""
+    mesh = data_mesh() if mesh is None else mesh
+    rep = replicated(mesh)
+    fn = jax.jit(step_fn, in_shardings=(rep, batch_sharded(mesh)), out_shardings=(rep, rep),
+                 donate_argnums=(0,) if donate else ())
+    return JittedStep(fn, mesh)
+
+
+def check_finite(window: list[dict], first_step: int):
+    """Raise FloatingPointError at the first non-finite metric of consecutive steps' metrics."""
+    for offset, metrics in enumerate(window):
+        for name, value in metrics.items():
+            if not np.all(np.isfinite(value)):
+                raise FloatingPointError(f"metric {name!r} is {value} at step {first_step + offset + 1}; "
+                                         f"training stopped (the last checkpoint, if any, precedes it)")
+
+
+def _mean(window: list[dict]) -> dict:
+    return {name: float(np.mean([m[name] for m in window])) for name in window[0]}
+
+
+def fit(train_step: JittedStep, state, batches: Callable[[int], Iterable], *, num_steps: int,
+        checkpointer=None, logger=None, log_every: int = 100, resume: bool = False, hooks=(),
+        progress: Callable | None = None, prefetch_size: int = 2):
+    """Run ``train_step`` from ``state.step`` (or the latest checkpoint when ``resume``) until
+    ``num_steps``; returns (final state, records logged by this call). See the module docstring."""
+    from jaxdl.train.logging import MetricsLogger
+
+    logger = MetricsLogger() if logger is None else logger
+    mesh = train_step.mesh
+    state = replicate(state, mesh)
+    if resume:
+        if checkpointer is None:
+            raise ValueError("resume=True needs a checkpointer")
+        state = checkpointer.restore_latest(state)
+        logger.resume(int(state.step))
+    start = int(state.step)
+    first_record = len(logger.records)
+    stream: Iterator = prefetch(iter(batches(start)), prefetch_size, lambda b: shard_batch(b, mesh))
+    pending, window, window_start = [], [], start
+    ckpt_every = checkpointer.every if checkpointer is not None else 0
+
+    for step in range(start + 1, num_steps + 1):
+        try:
+            batch = next(stream)
+        except StopIteration:
+            raise ValueError(f"batches ran out at step {step} of {num_steps}") from None
+        state, metrics = train_step(state, batch)
+        pending.append(metrics)
+        at_log = step % log_every == 0 or step == num_steps
+        at_ckpt = checkpointer is not None and (step % ckpt_every == 0 or step == num_steps)
+        hook_due = [fn for every, fn in hooks if step % every == 0]
+        record = None
+        if at_log or at_ckpt or hook_due:
+            host = jax.device_get(pending)
+            check_finite(host, step - len(host))
+            window += host
+            pending = []
+        if at_log:
+            record = logger.log(step, _mean(window))
+            logger.flush()
+            window, window_start = [], step
+        for fn in hook_due:
+            extra = fn(step, state)
+            if extra:
+                record = logger.log(step, extra)
+                logger.flush()
+        if at_ckpt:
+            checkpointer.save(step, state, force=step == num_steps)
+        if progress is not None:
+            progress(step, record)
+    return state, logger.records[first_record:]

@@ -1,0 +1,143 @@
+"""The shared training loop: exact resume, clear checkpoint errors, NaN stop, logging, and the
+same loss curve on 1 and 4 devices."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+from jaxdl.train import loop
+from jaxdl.train.batches import array_stream
+from jaxdl.train.checkpoint import Checkpointer, CheckpointError
+from jaxdl.train.logging import MetricsLogger
+from jaxdl.train.state import create_state, step_key
+
+OPTIMIZER = optax.adam(0.05)
+RNG = np.random.default_rng(0)
+DATA = {"x": RNG.normal(size=(64, 4)).astype(np.float32)}
+DATA["y"] = (DATA["x"] @ np.array([1.0, -2.0, 0.5, 3.0], np.float32)).astype(np.float32)
+
+
+def regression_step(state, batch, nan_after=None):
+    """Adam on a noisy linear regression (noise from the step key, to test the RNG resume)."""
+    noise = 0.01 * jax.random.normal(step_key(state), batch["y"].shape)
+
+    def loss_fn(w):
+        return jnp.mean((batch["x"] @ w - batch["y"] - noise) ** 2)
+
+    loss, grads = jax.value_and_grad(loss_fn)(state.params)
+    if nan_after is not None:
+        loss = jnp.where(state.step >= nan_after, jnp.nan, loss)
+    updates, opt_state = OPTIMIZER.update(grads, state.opt_state, state.params)
+    return state.replace(step=state.step + 1, params=optax.apply_updates(state.params, updates),
+                         opt_state=opt_state), {"loss": loss}
+
+
+def initial_state():
+    params = jnp.zeros(4)
+    return create_state(params, OPTIMIZER.init(params), seed=3)
+
+
+def batches(start):
+    return array_stream(DATA, 8, seed=1, start_step=start)
+
+
+def test_resume_after_a_kill_ends_with_the_same_params(tmp_path):
+    step = loop.jit_step(regression_step)
+    reference, _ = loop.fit(step, initial_state(), batches, num_steps=20)
+
+    def kill_at_13(s, _):
+        if s == 13:
+            raise KeyboardInterrupt
+
+    ckpt = Checkpointer(tmp_path / "ckpt", every=5, keep=2)
+    with pytest.raises(KeyboardInterrupt):
+        loop.fit(step, initial_state(), batches, num_steps=20, checkpointer=ckpt, progress=kill_at_13)
+    assert ckpt.all_steps() == [5, 10]
+    resumed, _ = loop.fit(step, initial_state(), batches, num_steps=20,
+                          checkpointer=Checkpointer(tmp_path / "ckpt", every=5, keep=2), resume=True)
+    assert int(resumed.step) == 20
+    np.testing.assert_array_equal(np.asarray(resumed.params), np.asarray(reference.params))
+    np.testing.assert_array_equal(np.asarray(resumed.key), np.asarray(reference.key))
+
+
+def test_resume_without_a_checkpoint_is_an_error(tmp_path):
+    with pytest.raises(CheckpointError, match="no checkpoint"):
+        loop.fit(loop.jit_step(regression_step), initial_state(), batches, num_steps=5,
+                 checkpointer=Checkpointer(tmp_path / "empty"), resume=True)
+
+
+def test_corrupt_checkpoint_is_an_error_not_a_restart(tmp_path):
+    ckpt = Checkpointer(tmp_path / "ckpt", every=5)
+    loop.fit(loop.jit_step(regression_step), initial_state(), batches, num_steps=5, checkpointer=ckpt)
+    for f in (tmp_path / "ckpt" / "5").rglob("*"):
+        if f.is_file() and f.stat().st_size > 0 and "metadata" not in f.name:
+            f.write_bytes(b"garbage")
+    with pytest.raises(CheckpointError, match="step 5"):
+        Checkpointer(tmp_path / "ckpt").restore_latest(initial_state())
+
+
+def test_nan_stops_with_step_and_metric_and_keeps_last_good_checkpoint(tmp_path):
+    ckpt = Checkpointer(tmp_path / "ckpt", every=5, keep=3)
+    step = loop.jit_step(lambda s, b: regression_step(s, b, nan_after=6))
+    with pytest.raises(FloatingPointError, match=r"'loss' is nan at step 7"):
+        loop.fit(step, initial_state(), batches, num_steps=20, checkpointer=ckpt, log_every=10)
+    assert ckpt.all_steps() == [5]
+    restored = ckpt.restore_latest(initial_state())
+    assert int(restored.step) == 5 and np.all(np.isfinite(np.asarray(restored.params)))
+
+
+def test_metrics_are_window_means_in_csv_and_jsonl(tmp_path):
+    logger = MetricsLogger(tmp_path)
+    calls = []
+    _, records = loop.fit(loop.jit_step(regression_step), initial_state(), batches, num_steps=10,
+                          logger=logger, log_every=5, hooks=[(10, lambda s, st: {"eval": 1.5})],
+                          progress=lambda s, r: calls.append(s))
+    assert [r["step"] for r in records] == [5, 10, 10] and records[-1] == {"step": 10, "eval": 1.5}
+    assert calls == list(range(1, 11))
+    assert (tmp_path / "metrics.csv").read_text().splitlines()[0] == "step,loss,eval"
+    assert len((tmp_path / "metrics.jsonl").read_text().splitlines()) == 3
+
+
+CURVE_SCRIPT = """
+import json, jax, jax.numpy as jnp, numpy as np, optax
+from jaxdl.train import loop
+from jaxdl.train.batches import array_stream
+from jaxdl.train.state import create_state
+rng = np.random.default_rng(0)
+data = {"x": rng.normal(size=(256, 16)).astype(np.float32), "y": rng.integers(0, 3, 256)}
+opt = optax.sgd(0.1)
+def step(state, batch):
+    def loss_fn(p):
+        h = jnp.tanh(batch["x"] @ p["w1"])
+        return optax.softmax_cross_entropy_with_integer_labels(h @ p["w2"], batch["y"]).mean()
+    loss, g = jax.value_and_grad(loss_fn)(state.params)
+    u, o = opt.update(g, state.opt_state)
+    return state.replace(step=state.step + 1, params=optax.apply_updates(state.params, u), opt_state=o), {"loss": loss}
+k1, k2 = jax.random.split(jax.random.key(0))
+params = {"w1": 0.3 * jax.random.normal(k1, (16, 32)), "w2": 0.3 * jax.random.normal(k2, (32, 3))}
+_, records = loop.fit(loop.jit_step(step), create_state(params, opt.init(params), 0),
+                      lambda s: array_stream(data, 32, 0, s), num_steps=30, log_every=1)
+print(json.dumps({"devices": jax.device_count(), "loss": [r["loss"] for r in records]}))
+"""
+
+
+def loss_curve(devices: int):
+    env = {**os.environ, "XLA_FLAGS": f"--xla_force_host_platform_device_count={devices}",
+           "JAX_PLATFORMS": "cpu"}
+    out = subprocess.run([sys.executable, "-c", CURVE_SCRIPT], env=env, capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).resolve().parents[1]).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def test_one_and_four_devices_give_the_same_loss_curve():
+    one, four = loss_curve(1), loss_curve(4)
+    assert (one["devices"], four["devices"]) == (1, 4)
+    assert len(one["loss"]) == 30 and one["loss"][-1] < one["loss"][0]
+    np.testing.assert_allclose(four["loss"], one["loss"], rtol=1e-5, atol=1e-6)
