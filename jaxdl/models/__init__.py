@@ -1,6 +1,7 @@
 """Model registry: ``get_model(name)`` and each architecture's input convention."""
 import dataclasses
 
+from jaxdl.models.dann import DANN, DANN_LAYERS
 from jaxdl.models.mnist_cnn import MNIST_CNN_LAYERS, MnistCNN
 from jaxdl.models.squeezenet import SQUEEZENET_LAYERS, SqueezeNet
 from jaxdl.models.vgg import VGG16, VGG16_LAYERS
@@ -28,6 +29,7 @@ MODELS = {
         SQUEEZENET_LAYERS, 227,
     ),
     "mnist_cnn": ModelSpec("mnist_cnn", MnistCNN, {}, MNIST_CNN_LAYERS, 28, in_channels=1),
+    "dann_mnist": ModelSpec("dann_mnist", DANN, {}, DANN_LAYERS, 32),
 }
 
 
@@ -44,4 +46,4 @@ def get_model(name: str, **overrides):
     return spec.build(**{**spec.kwargs, **overrides})
 
 
-__all__ = ["MODELS", "ModelSpec", "get_model", "get_spec", "VGG16", "SqueezeNet", "MnistCNN"]
+__all__ = ["MODELS", "ModelSpec", "get_model", "get_spec", "VGG16", "SqueezeNet", "MnistCNN", "DANN"]

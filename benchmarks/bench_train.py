@@ -1,0 +1,210 @@
+"""Training steps per second: JAX (jaxdl's jitted loop step) vs PyTorch on the same network,
+batch and optimiser. Cases live in ``CASES`` (name -> builder returning (jax_step, torch_step),
+each a no-argument callable doing one training step on fixed data); add one to benchmark a
+new chapter's step (e.g. the DCGAN D-then-G step).
+
+    python benchmarks/bench_train.py --steps 50 --batch 64 [--cases dann]
+"""
+import argparse
+import json
+import os
+import time
+
+import jax
+import numpy as np
+
+
+def dann_case(batch: int):
+    """One DANN step (source+target, GRL, SGD momentum 0.9, lr 0.01) on 32x32x3 uint8 images."""
+    import torch
+
+    from jaxdl.models.dann import DANN
+    from jaxdl.train import dann, loop
+    from jaxdl.train.sharding import shard_batch
+
+    rng = np.random.default_rng(0)
+    host = {"xs": rng.integers(0, 256, (batch, 32, 32, 3), dtype=np.uint8),
+            "ys": rng.integers(0, 10, batch), "xt": rng.integers(0, 256, (batch, 32, 32, 3), dtype=np.uint8)}
+    model, optimizer = DANN(), dann.make_optimizer("sgd", 10_000)
+    step = loop.jit_step(dann.make_step(model, optimizer, "dann", 10_000))
+    box = {"state": jax.device_put(dann.init_state(model, optimizer, 0))}
+    batch_dev = shard_batch(host, step.mesh)
+
+    def jax_step():
+        box["state"], metrics = step(box["state"], batch_dev)
+        return metrics["loss"]
+
+    def jax_sync(out):
+        jax.block_until_ready(out)
+
+    net, torch_optimizer = torch_dann()
+    xs = torch.from_numpy(host["xs"]).permute(0, 3, 1, 2).contiguous()
+    xt = torch.from_numpy(host["xt"]).permute(0, 3, 1, 2).contiguous()
+    ys = torch.from_numpy(host["ys"])
+
+    def torch_step():
+        return torch_dann_step(net, torch_optimizer, xs, ys, xt, lam=0.5)
+
+    return jax_step, jax_sync, torch_step
+
+
+def torch_dann():
+    """The same network in PyTorch (NCHW) with SGD momentum."""
+    import torch
+    from torch import nn
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.features = nn.Sequential(nn.Conv2d(3, 32, 5), nn.ReLU(), nn.MaxPool2d(2),
+                                          nn.Conv2d(32, 48, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten())
+            self.label = nn.Sequential(nn.Linear(1200, 100), nn.ReLU(), nn.Linear(100, 100), nn.ReLU(),
+                                       nn.Linear(100, 10))
+            self.domain = nn.Sequential(nn.Linear(1200, 100), nn.ReLU(), nn.Linear(100, 1))
+
+    net = Net()
+    return net, torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
+
+
+def torch_dann_step(net, optimizer, xs, ys, xt, lam):
+    import torch
+    import torch.nn.functional as F
+
+    class Reverse(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.view_as(x)
+
+        @staticmethod
+        def backward(ctx, g):
+            return -lam * g
+
+    x = torch.cat([xs, xt]).float() / 127.5 - 1.0
+    f = net.features(x)
+    n = xs.shape[0]
+    class_loss = F.cross_entropy(net.label(f[:n]), ys)
+    domain = net.domain(Reverse.apply(f))[:, 0]
+    labels = torch.cat([torch.zeros(n), torch.ones(xt.shape[0])])
+    loss = class_loss + F.binary_cross_entropy_with_logits(domain, labels)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return loss
+
+
+def dcgan_case(batch: int):
+    """One DCGAN D-then-G step (28x28, widths 64, z 100, Adam 2e-4 b1 0.5, non-saturating loss)."""
+    import torch
+
+    from jaxdl.gan import GAN
+    from jaxdl.models.dcgan import Discriminator, Generator
+    from jaxdl.train import loop
+    from jaxdl.train.sharding import shard_batch
+
+    rng = np.random.default_rng(0)
+    host = {"image": rng.integers(0, 256, (batch, 28, 28), dtype=np.uint8), "label": rng.integers(0, 10, batch)}
+    gan = GAN(Generator(28, 64), Discriminator(28, 64))
+    step = loop.jit_step(gan.train_step)
+    box = {"state": jax.device_put(gan.init(0, (28, 28, 1)))}
+    batch_dev = shard_batch(host, step.mesh)
+
+    def jax_step():
+        box["state"], metrics = step(box["state"], batch_dev)
+        return metrics["g_loss"]
+
+    nets = torch_dcgan()
+    images = torch.from_numpy(host["image"])[:, None]
+
+    def torch_step():
+        return torch_dcgan_step(*nets, images)
+
+    return jax_step, jax.block_until_ready, torch_step
+
+
+def torch_dcgan(z_dim: int = 100, width: int = 64):
+    """The same generator / discriminator in PyTorch (NCHW), N(0, 0.02) init, two Adams."""
+    import torch
+    from torch import nn
+
+    generator = nn.Sequential(
+        nn.Linear(z_dim, 7 * 7 * 2 * width), nn.Unflatten(1, (2 * width, 7, 7)), nn.BatchNorm2d(2 * width), nn.ReLU(),
+        nn.ConvTranspose2d(2 * width, width, 4, 2, 1), nn.BatchNorm2d(width), nn.ReLU(),
+        nn.ConvTranspose2d(width, 1, 4, 2, 1), nn.Tanh())
+    discriminator = nn.Sequential(
+        nn.Conv2d(1, width, 4, 2, 1), nn.LeakyReLU(0.2),
+        nn.Conv2d(width, 2 * width, 4, 2, 1), nn.BatchNorm2d(2 * width), nn.LeakyReLU(0.2),
+        nn.Flatten(), nn.Linear(7 * 7 * 2 * width, 1))
+    for module in list(generator.modules()) + list(discriminator.modules()):
+        if isinstance(module, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
+            nn.init.normal_(module.weight, 0.0, 0.02)
+    adam = dict(lr=2e-4, betas=(0.5, 0.999))
+    return (generator, discriminator, torch.optim.Adam(generator.parameters(), **adam),
+            torch.optim.Adam(discriminator.parameters(), **adam), z_dim)
+
+
+def torch_dcgan_step(generator, discriminator, g_optimizer, d_optimizer, z_dim, images):
+    """The PyTorch DCGAN recipe: D on real + detached fake, then G through the updated D."""
+    import torch
+    import torch.nn.functional as F
+
+    real = images.float() / 127.5 - 1.0
+    fake = generator(torch.randn(real.shape[0], z_dim))
+    ones, zeros = torch.ones(real.shape[0]), torch.zeros(real.shape[0])
+    d_loss = (F.binary_cross_entropy_with_logits(discriminator(real)[:, 0], ones)
+              + F.binary_cross_entropy_with_logits(discriminator(fake.detach())[:, 0], zeros))
+    d_optimizer.zero_grad()
+    d_loss.backward()
+    d_optimizer.step()
+    g_loss = F.binary_cross_entropy_with_logits(discriminator(fake)[:, 0], ones)
+    g_optimizer.zero_grad()
+    g_loss.backward()
+    g_optimizer.step()
+    return g_loss
+
+
+CASES = {"dann": dann_case}
+CASES["dcgan"] = dcgan_case
+
+
+def timed(fn, steps: int, sync) -> float:
+    """Steps per second of ``fn`` over ``steps`` calls, synchronised at the end."""
+    start = time.perf_counter()
+    out = None
+    for _ in range(steps):
+        out = fn()
+    sync(out)
+    return steps / (time.perf_counter() - start)
+
+
+def run_case(name: str, batch: int, steps: int, warmup: int) -> dict:
+    jax_step, jax_sync, torch_step = CASES[name](batch)
+    start = time.perf_counter()
+    jax_sync(jax_step())
+    compile_s = time.perf_counter() - start
+    for _ in range(warmup):
+        jax_sync(jax_step())
+        torch_step()
+    jax_rate = timed(jax_step, steps, jax_sync)
+    torch_rate = timed(torch_step, steps, lambda out: None)
+    return {"case": name, "batch": batch, "steps": steps, "jax_compile_s": round(compile_s, 2),
+            "jax_per_s": round(jax_rate, 2), "torch_per_s": round(torch_rate, 2),
+            "ratio": round(jax_rate / torch_rate, 2)}
+
+
+def main():
+    import torch
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=50)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--batch", type=int, default=64, help="source images per step (as many target)")
+    parser.add_argument("--cases", default=",".join(CASES), help=f"comma-separated subset of {list(CASES)}")
+    args = parser.parse_args()
+    torch.set_num_threads(os.cpu_count())
+    cases = [run_case(name, args.batch, args.steps, args.warmup) for name in args.cases.split(",")]
+    print(json.dumps({"benchmark": "train", "threads": os.cpu_count(), "devices": jax.device_count(),
+                      "cases": cases}))
+
+
+if __name__ == "__main__":
+    main()

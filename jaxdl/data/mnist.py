@@ -1,0 +1,69 @@
+"""MNIST from local files (Keras ``mnist.npz`` or the four IDX files, gzipped or not), or from
+tensorflow-datasets only when asked explicitly; and the 32x32 RGB form used beside MNIST-M."""
+import gzip
+from pathlib import Path
+
+import numpy as np
+
+from jaxdl.paths import data_file
+
+IDX_NAMES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+             "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
+
+
+def read_idx(path) -> np.ndarray:
+    """An IDX file (optionally .gz) as a uint8 array of the shape its header states."""
+    raw = (gzip.open if str(path).endswith(".gz") else open)(path, "rb").read()
+    if raw[:2] != b"\x00\x00" or raw[2] != 0x08:
+        raise ValueError(f"{path}: not an unsigned-byte IDX file (magic {raw[:4].hex()})")
+    ndim = raw[3]
+    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    data = np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim)
+    if data.size != int(np.prod(shape)):
+        raise ValueError(f"{path}: header says {shape}, found {data.size} values")
+    return data.reshape(shape)
+
+
+def _find_idx(folder: Path, name: str) -> Path | None:
+    for candidate in (folder / name, folder / f"{name}.gz", folder / name.replace("-idx", ".idx")):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_mnist(path=None, split: str = "train"):
+    """(x (N,28,28) uint8, y (N,) int64) of ``split`` ("train"/"test") from ``path``: a Keras
+    ``mnist.npz``, or a folder holding ``mnist.npz`` or the IDX files. Default: the data
+    folder's ``mnist/mnist.npz``. Never touches the network."""
+    if split not in IDX_NAMES:
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    path = Path(path) if path is not None else data_file("mnist/mnist.npz")
+    if path is None:
+        raise FileNotFoundError("MNIST not found: pass a mnist.npz / IDX folder or set JAXDL_DATA")
+    if path.is_dir() and (path / "mnist.npz").is_file():
+        path = path / "mnist.npz"
+    if path.is_file():
+        with np.load(path, allow_pickle=False) as data:
+            return data[f"x_{split}"], data[f"y_{split}"].astype(np.int64)
+    files = [_find_idx(path, name) for name in IDX_NAMES[split]]
+    if None in files:
+        raise FileNotFoundError(f"{path}: expected mnist.npz or the IDX files {IDX_NAMES[split]}")
+    return read_idx(files[0]), read_idx(files[1]).astype(np.int64)
+
+
+def load_mnist_tfds(split: str = "train"):
+    """MNIST through tensorflow-datasets (downloads when online; retries for minutes offline,
+    so only call it when the user asks for it)."""
+    import tensorflow_datasets as tfds
+
+    data = tfds.as_numpy(tfds.load("mnist", split=split, batch_size=-1))
+    return data["image"][..., 0], data["label"].astype(np.int64)
+
+
+def to_rgb32(x: np.ndarray) -> np.ndarray:
+    """Grey digits (N,H,W) uint8, H,W <= 32, zero-padded to (N,32,32,3) with the grey replicated
+    (the frame of MNIST-M: its 28x28 digits sit padded in 32x32 images)."""
+    h, w = x.shape[1:3]
+    top, left = (32 - h) // 2, (32 - w) // 2
+    padded = np.pad(x, ((0, 0), (top, 32 - h - top), (left, 32 - w - left)))
+    return np.repeat(padded[..., None], 3, axis=-1)

@@ -1,0 +1,47 @@
+"""The DANN MNIST architecture (Ganin et al. 2016, section 5.2.2): a feature extractor
+(conv 5x5x32 - pool - conv 5x5x48 - pool), a label predictor (100-100-10) and a domain
+classifier (100-1 logit) behind a gradient reversal layer."""
+from typing import Optional
+
+import flax.linen as nn
+import jax.numpy as jnp
+
+from jaxdl.grl import grad_reverse
+
+DANN_LAYERS = ("conv1", "conv2", "features", "logits", "domain_logits")
+
+
+class DANN(nn.Module):
+    """Input (N,32,32,C) float (uint8 images scaled by ``preprocess``). Returns
+    ``(class logits (N,10), intermediates)`` with ``conv1``, ``conv2`` (post-ReLU maps),
+    ``features`` (N,1200), ``logits`` and ``domain_logits`` (N,) of the domain classifier
+    applied to ``grad_reverse(features, lam)`` (lam=0: its gradient does not reach the features;
+    negative lam: the features help the domain classifier, i.e. no reversal)."""
+
+    num_classes: int = 10
+    hidden: int = 100
+
+    @nn.compact
+    def __call__(self, x, *, lam=0.0, train: bool = False, stop_at: Optional[str] = None):
+        if stop_at is not None and stop_at not in DANN_LAYERS:
+            raise ValueError(f"unknown DANN layer {stop_at!r}; valid: {', '.join(DANN_LAYERS)}")
+        acts = {}
+        for i, channels in ((1, 32), (2, 48)):
+            x = acts[f"conv{i}"] = nn.relu(nn.Conv(channels, (5, 5), padding="VALID", name=f"conv{i}")(x))
+            if stop_at == f"conv{i}":
+                return x, acts
+            x = nn.max_pool(x, (2, 2), (2, 2))
+        features = acts["features"] = x.reshape(x.shape[0], -1)
+        if stop_at == "features":
+            return features, acts
+        h = nn.relu(nn.Dense(self.hidden, name="label_fc1")(features))
+        h = nn.relu(nn.Dense(self.hidden, name="label_fc2")(h))
+        logits = acts["logits"] = nn.Dense(self.num_classes, name="label_out")(h)
+        d = nn.relu(nn.Dense(self.hidden, name="domain_fc1")(grad_reverse(features, jnp.float32(lam))))
+        acts["domain_logits"] = nn.Dense(1, name="domain_out")(d)[:, 0]
+        return logits, acts
+
+
+def preprocess(images):
+    """uint8 (N,32,32,3) -> float32 in [-1, 1]."""
+    return images.astype(jnp.float32) / 127.5 - 1.0

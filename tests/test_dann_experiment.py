@@ -1,0 +1,22 @@
+"""`jaxdl run dann` end to end on the embedded data (tiny settings): files, summary, resume."""
+import dataclasses
+import json
+
+from experiments import dann as chapter
+from experiments.runner import run_experiment
+
+TINY = dataclasses.replace(chapter.quick(chapter.Config()), steps=12, batch_size=16, eval_every=6,
+                           sweep=(0.3,), sweep_steps=6, eval_size=100, embed_size=40, checkpoint_every=6)
+
+
+def test_dann_chapter_on_embedded_data_writes_its_report_material(tmp_path):
+    results = run_experiment("dann", chapter.run, TINY, tmp_path, data=None)
+    assert results["data_used"].startswith("embedded")
+    assert set(results["target_accuracy"]) == {"source_only", "dann"}
+    for name in results["figures"] + ["results.csv", "results.md", "sweep.csv", "logs/dann.csv"]:
+        assert (tmp_path / name).is_file(), name
+    assert [r["reversal_scale"] for r in results["sweep"]] == [0.3, 1.0]
+    json.dumps(results)
+    # a resumed run restores the finished checkpoints instead of training again
+    again = chapter.run(dataclasses.replace(TINY, resume=True), tmp_path, None)
+    assert again["target_accuracy"] == results["target_accuracy"]
