@@ -1,5 +1,5 @@
 """Training steps per second: JAX (jaxdl's jitted loop step) vs PyTorch on the same network,
-batch and optimiser. Cases live in ``CASES`` (name -> builder returning (jax_step, torch_step),
+batch and optimiser. Cases live in ``CASES`` (name -> builder(batch) returning (jax_step, jax_sync, torch_step),
 each a no-argument callable doing one training step on fixed data); add one to benchmark a
 new chapter's step (e.g. the DCGAN D-then-G step).
 

@@ -106,7 +106,12 @@ def test_metrics_are_window_means_in_csv_and_jsonl(tmp_path):
 
 
 CURVE_SCRIPT = """
-import json, jax, jax.numpy as jnp, numpy as np, optax
+import json, os, jax
+pid, nproc = int(os.environ.get("PROCESS_ID", 0)), int(os.environ.get("NUM_PROCESSES", 1))
+if nproc > 1:
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    jax.distributed.initialize(os.environ["COORDINATOR"], num_processes=nproc, process_id=pid)
+import jax.numpy as jnp, numpy as np, optax
 from jaxdl.train import loop
 from jaxdl.train.batches import array_stream
 from jaxdl.train.state import create_state
@@ -123,17 +128,27 @@ def step(state, batch):
 k1, k2 = jax.random.split(jax.random.key(0))
 params = {"w1": 0.3 * jax.random.normal(k1, (16, 32)), "w2": 0.3 * jax.random.normal(k2, (32, 3))}
 _, records = loop.fit(loop.jit_step(step), create_state(params, opt.init(params), 0),
-                      lambda s: array_stream(data, 32, 0, s), num_steps=30, log_every=1)
+                      lambda s: ({k: v[pid::nproc] for k, v in b.items()} for b in array_stream(data, 32, 0, s)),
+                      num_steps=30, log_every=1)
 print(json.dumps({"devices": jax.device_count(), "loss": [r["loss"] for r in records]}))
 """
 
 
-def loss_curve(devices: int):
+def curve_process(devices: int, **env):
     env = {**os.environ, "XLA_FLAGS": f"--xla_force_host_platform_device_count={devices}",
-           "JAX_PLATFORMS": "cpu"}
-    out = subprocess.run([sys.executable, "-c", CURVE_SCRIPT], env=env, capture_output=True, text=True,
-                         check=True, cwd=Path(__file__).resolve().parents[1]).stdout
+           "JAX_PLATFORMS": "cpu", **env}
+    return subprocess.Popen([sys.executable, "-c", CURVE_SCRIPT], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[1])
+
+
+def curve_of(process) -> dict:
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 0, err[-2000:]
     return json.loads(out.strip().splitlines()[-1])
+
+
+def loss_curve(devices: int) -> dict:
+    return curve_of(curve_process(devices))
 
 
 def test_one_and_four_devices_give_the_same_loss_curve():
@@ -141,3 +156,17 @@ def test_one_and_four_devices_give_the_same_loss_curve():
     assert (one["devices"], four["devices"]) == (1, 4)
     assert len(one["loss"]) == 30 and one["loss"][-1] < one["loss"][0]
     np.testing.assert_allclose(four["loss"], one["loss"], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.slow
+def test_two_processes_on_localhost_give_the_same_loss_curve():
+    """Multi-host path: jax.distributed.initialize with 2 CPU processes, each feeding half of
+    every batch (rows pid::2), sees the single-device loss curve."""
+    port = 20000 + os.getpid() % 20000
+    common = {"NUM_PROCESSES": "2", "COORDINATOR": f"localhost:{port}"}
+    procs = [curve_process(1, PROCESS_ID=str(pid), **common) for pid in range(2)]
+    curves = [curve_of(p) for p in procs]
+    one = loss_curve(1)
+    for curve in curves:
+        assert curve["devices"] == 2
+        np.testing.assert_allclose(curve["loss"], one["loss"], rtol=1e-5, atol=1e-6)

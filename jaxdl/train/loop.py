@@ -22,7 +22,8 @@ How a chapter uses it::
 
 - ``batches(start_step)`` returns an iterator of host batches (pytrees of numpy arrays, leading
   axis = global batch) starting at ``start_step``; it must be deterministic in the step so that
-  a resumed run sees the same data (``jaxdl.train.batches.epoch_stream`` does this).
+  a resumed run sees the same data (``jaxdl.train.batches.array_stream`` does this). With several
+  processes (``jax.distributed.initialize()``), each yields its own slice of the global batch.
 - Metrics are scalars; the loop averages them over each ``log_every`` window and stops with
   ``FloatingPointError`` naming the first step and metric that is NaN/inf. The check runs before
   every checkpoint, so the last checkpoint on disk is always a good one.
