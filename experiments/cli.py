@@ -7,7 +7,7 @@ from jaxdl import __version__
 from jaxdl.models import MODELS
 
 # Each module exposes register(subparsers) adding its commands (func=handler(args)).
-COMMAND_MODULES = ("experiments.predict", "experiments.runner", "experiments.reproduce")
+COMMAND_MODULES = ("experiments.predict", "experiments.runner", "experiments.reproduce", "experiments.visualize")
 
 
 def add_model_args(parser, default_model="squeezenet1_1", weights_required=True):

@@ -39,6 +39,7 @@ def run_experiment(name: str, run_fn, config, workdir, data=None) -> dict:
 CHAPTERS = {}
 CHAPTERS["dann"] = "experiments.dann"
 CHAPTERS["basics"] = "experiments.basics"
+CHAPTERS["visualize"] = "experiments.visualize"
 
 
 def add_config_args(parser, cls):

@@ -1,0 +1,121 @@
+"""Saliency, SmoothGrad, PGD and class-visualisation steps: JAX (one jitted program each) vs
+PyTorch autograd on the same SqueezeNet 1.1 weights (real ones when present, else random).
+
+Prints one JSON line: {"benchmark": "interpret", "cases": [{"case", "jax_per_s", "torch_per_s",
+"ratio", "jax_compile_s"}, ...]} with rates in images per second (class viz: image-steps/s).
+"""
+import argparse
+import json
+import os
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import torch
+
+from jaxdl import imagenet
+from jaxdl.interpret import (ModuleLogits, PGDConfig, SmoothGradConfig, class_visualization, pgd, preset, saliency,
+                             smoothgrad)
+from jaxdl.models import get_model
+from jaxdl.paths import data_root
+from weights_convert.torch_models import load_converted
+
+
+def timed(fn, repeats):
+    start = time.perf_counter()
+    for _ in range(repeats):
+        fn()
+    return (time.perf_counter() - start) / repeats
+
+
+def torch_grad(net, x, targets):
+    x = x.detach().requires_grad_(True)
+    net(x)[torch.arange(len(x)), targets].sum().backward()
+    return x.grad
+
+
+def torch_cases(net, x, targets, args, low, high):
+    sigma = 0.15 * (x.amax(dim=(1, 2, 3)) - x.amin(dim=(1, 2, 3))).view(-1, 1, 1, 1)
+    eps, step = (2 / 255 * (high - low)), (0.5 / 255 * (high - low))
+
+    def smooth():
+        total = torch.zeros_like(x)
+        for _ in range(args.samples // 10):
+            noisy = (x.repeat_interleave(10, 0) + sigma.repeat_interleave(10, 0) * torch.randn(len(x) * 10, *x.shape[1:]))
+            total += torch_grad(net, noisy, targets.repeat_interleave(10)).view(len(x), 10, *x.shape[1:]).sum(1)
+        return (total / args.samples).abs().amax(1)
+
+    def attack():
+        adv = x.clone()
+        for _ in range(args.pgd_steps):
+            adv = adv.detach().requires_grad_(True)
+            torch.nn.functional.cross_entropy(net(adv), targets, reduction="sum").backward()
+            adv = torch.min(torch.max(adv + step * adv.grad.sign(), x - eps), x + eps)
+            adv = torch.min(torch.max(adv, low), high)
+        return adv
+
+    def visualise():
+        img = x.clone()
+        for i in range(args.viz_steps):
+            ox, oy = np.random.randint(-16, 17, 2)
+            img = torch.roll(img, (int(ox), int(oy)), (2, 3)).detach().requires_grad_(True)
+            (net(img)[torch.arange(len(x)), targets] - 1e-3 * (img**2).sum((1, 2, 3))).sum().backward()
+            img = torch.roll(img.detach() + 5.0 * img.grad, (-int(ox), -int(oy)), (2, 3))
+            img = torch.min(torch.max(img, low), high)
+        return img
+
+    return {"saliency": lambda: torch_grad(net, x, targets).abs().amax(1), "smoothgrad": smooth,
+            "pgd": attack, "classviz_step": visualise}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--batch", type=int, default=4)
+    parser.add_argument("--samples", type=int, default=50, help="SmoothGrad samples (multiple of 10)")
+    parser.add_argument("--pgd-steps", type=int, default=20)
+    parser.add_argument("--viz-steps", type=int, default=10)
+    parser.add_argument("--repeats", type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(os.cpu_count())
+    module = get_model("squeezenet1_1")
+    root = data_root()
+    weights = root / "weights/squeezenet1_1_onnx_zoo" if root else None
+    if weights and weights.exists():
+        from weights_convert import convert_file
+        params, _ = convert_file("squeezenet1_1", weights)
+    else:
+        params = module.init(jax.random.key(0), jnp.zeros((1, 224, 224, 3)))["params"]
+    net = load_converted("squeezenet1_1", params)
+    x = jax.random.normal(jax.random.key(1), (args.batch, 224, 224, 3))
+    targets = jnp.arange(args.batch) * 7
+    bounds = imagenet.pixel_bounds()
+    fn, key = ModuleLogits(module), jax.random.key(2)
+    jax_cases = {
+        "saliency": lambda: saliency(fn, params, x, targets),
+        "smoothgrad": lambda: smoothgrad(fn, params, x, targets, SmoothGradConfig(samples=args.samples), key),
+        "pgd": lambda: pgd(fn, params, x, targets, bounds, PGDConfig(steps=args.pgd_steps), key),
+        "classviz_step": lambda: class_visualization(fn, params, x, targets, bounds,
+                                                     preset("default", steps=args.viz_steps, frame_every=args.viz_steps), key),
+    }
+    low, high = (torch.tensor(np.asarray(b)).view(1, 3, 1, 1) for b in bounds)
+    xt = torch.tensor(np.asarray(x).transpose(0, 3, 1, 2))
+    torch_fns = torch_cases(net, xt, torch.tensor(np.asarray(targets)), args, low, high)
+    units = {"saliency": 1, "smoothgrad": 1, "pgd": 1, "classviz_step": args.viz_steps}
+    cases = []
+    for name, jax_fn in jax_cases.items():
+        start = time.perf_counter()
+        jax.block_until_ready(jax_fn())
+        compile_s = time.perf_counter() - start
+        jax_s = timed(lambda: jax.block_until_ready(jax_fn()), args.repeats)
+        torch_fns[name]()  # warm-up
+        torch_s = timed(torch_fns[name], args.repeats)
+        jax_rate, torch_rate = args.batch * units[name] / jax_s, args.batch * units[name] / torch_s
+        cases.append({"case": f"{name} (batch {args.batch})", "jax_per_s": round(jax_rate, 3),
+                      "torch_per_s": round(torch_rate, 3), "ratio": round(jax_rate / torch_rate, 3),
+                      "jax_compile_s": round(compile_s, 2)})
+    print(json.dumps({"benchmark": "interpret", "cases": cases}))
+
+
+if __name__ == "__main__":
+    main()

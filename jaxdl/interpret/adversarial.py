@@ -1,0 +1,154 @@
+"""Adversarial examples: the iterative "fooling image" (normalised gradient ascent on a target
+score until the model predicts it), FGSM (Goodfellow et al. 2015) and L-inf PGD (Madry et al.
+2018), targeted or not.
+
+All work in the model's normalised input space and keep images inside ``bounds = (low, high)``
+(per-channel values of pixels 0 and 255, ``jaxdl.imagenet.pixel_bounds(norm)``); budgets and
+reported perturbations are in 0..255 pixel units. Written for one image, vmapped over images.
+"""
+import dataclasses
+import functools
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import optax
+
+
+def to_pixel_units(delta, bounds):
+    """A perturbation in normalised input units (…,C) -> 0..255 pixel units."""
+    low, high = bounds
+    return delta / (high - low) * 255.0
+
+
+def from_pixel_units(amount, bounds):
+    """An amount in 0..255 pixel units -> per-channel normalised units (C,)."""
+    low, high = bounds
+    return amount / 255.0 * (high - low)
+
+
+def clip_to_bounds(x, bounds):
+    return jnp.clip(x, bounds[0], bounds[1])
+
+
+def perturbation_norms(adversarial, original, bounds):
+    """L-inf and L2 of ``adversarial - original`` (N,H,W,C) in 0..255 pixel units: two (N,)."""
+    delta = to_pixel_units(adversarial - original, bounds).reshape(adversarial.shape[0], -1)
+    return jnp.max(jnp.abs(delta), axis=1), jnp.linalg.norm(delta, axis=1)
+
+
+@dataclasses.dataclass(frozen=True)
+class FoolConfig:
+    """Steps ``x += learning_rate * g / ||g||_2`` on the target score, at most ``max_iters``;
+    ``images_per_batch`` images iterate side by side (each stops on its own only when 1)."""
+
+    learning_rate: float = 1.0
+    max_iters: int = 100
+    images_per_batch: int = 1
+
+
+class FoolResult(NamedTuple):
+    images: jax.Array  # (N,H,W,C) fooling images (normalised input space)
+    iterations: jax.Array  # (N,) gradient steps taken
+    success: jax.Array  # (N,) bool: the model predicts the target on ``images``
+
+
+def _fool_one(logits_fn, params, bounds, config, image, target):
+    def score(x):
+        logits = logits_fn(params, x[None])[0]
+        return logits[target], logits
+
+    score_and_grad = jax.value_and_grad(score, has_aux=True)
+
+    def predicts_target(x):
+        return jnp.argmax(logits_fn(params, x[None])[0]) == target
+
+    def keep_going(state):
+        _, i, done = state
+        return (~done) & (i < config.max_iters)
+
+    def step(state):
+        x, i, _ = state
+        (_, logits), g = score_and_grad(x)
+        done = jnp.argmax(logits) == target
+        moved = clip_to_bounds(x + config.learning_rate * g / (jnp.linalg.norm(g) + 1e-12), bounds)
+        return jnp.where(done, x, moved), i + (~done).astype(jnp.int32), done
+
+    x, iterations, _ = jax.lax.while_loop(keep_going, step, (image, jnp.int32(0), jnp.bool_(False)))
+    return x, iterations, predicts_target(x)
+
+
+@functools.partial(jax.jit, static_argnames=("logits_fn", "config"))
+def fool(logits_fn, params, images, targets, bounds, config: FoolConfig = FoolConfig()) -> FoolResult:
+    """The practical's fooling images: per image, normalised gradient ascent on the target
+    score, stopping as soon as the model predicts ``targets[i]`` (per-image stop inside one
+    ``while_loop``, vmapped over chunks of ``images_per_batch``). images (N,H,W,C), targets (N,) int."""
+    one = functools.partial(_fool_one, logits_fn, params, bounds, config)
+    return FoolResult(*jax.lax.map(lambda args: one(*args), (images, targets), batch_size=config.images_per_batch))
+
+
+def loss_direction(logits_fn, params, image, label, targeted):
+    """Gradient of the attack objective for one image: ascend the cross-entropy of the true
+    ``label`` (untargeted) or descend that of the target ``label`` (targeted)."""
+    def objective(x):
+        ce = optax.softmax_cross_entropy_with_integer_labels(logits_fn(params, x[None])[0], label)
+        return jnp.where(targeted, -ce, ce)
+
+    return jax.grad(objective)(image)
+
+
+@functools.partial(jax.jit, static_argnames=("logits_fn", "targeted"))
+def fgsm(logits_fn, params, images, labels, bounds, eps: float, targeted: bool = False):
+    """FGSM: ``x + eps * sign(grad)`` clipped to the pixel range; ``eps`` in 0..255 units;
+    ``labels`` are the true classes (untargeted) or the targets (targeted). -> (N,H,W,C)."""
+    step = from_pixel_units(eps, bounds)
+
+    def one(image, label):
+        g = loss_direction(logits_fn, params, image, label, targeted)
+        return clip_to_bounds(image + step * jnp.sign(g), bounds)
+
+    return jax.vmap(one)(images, labels)
+
+
+@dataclasses.dataclass(frozen=True)
+class PGDConfig:
+    """L-inf PGD: ``steps`` signed-gradient steps of ``step_size`` inside the ``eps`` ball (both in
+    0..255 pixel units), from a uniform random start in the ball when ``random_start``."""
+
+    eps: float = 2.0
+    step_size: float = 0.5
+    steps: int = 20
+    targeted: bool = False
+    random_start: bool = True
+
+
+def _pgd_one(logits_fn, params, bounds, config, image, label, key):
+    eps = from_pixel_units(config.eps, bounds)
+    step = from_pixel_units(config.step_size, bounds)
+
+    def project(x):
+        return clip_to_bounds(jnp.clip(x, image - eps, image + eps), bounds)
+
+    start = image + jax.random.uniform(key, image.shape, minval=-1.0, maxval=1.0) * eps
+    x = project(start) if config.random_start else image
+
+    def body(x, _):
+        g = loss_direction(logits_fn, params, x, label, config.targeted)
+        return project(x + step * jnp.sign(g)), None
+
+    x, _ = jax.lax.scan(body, x, None, length=config.steps)
+    return x
+
+
+@functools.partial(jax.jit, static_argnames=("logits_fn", "config"))
+def pgd(logits_fn, params, images, labels, bounds, config: PGDConfig, rng):
+    """L-inf PGD adversarial images (N,H,W,C), always inside the eps ball and the pixel range."""
+    keys = jax.random.split(rng, images.shape[0])
+    one = functools.partial(_pgd_one, logits_fn, params, bounds, config)
+    return jax.vmap(one)(images, labels, keys)
+
+
+@functools.partial(jax.jit, static_argnames="logits_fn")
+def predict(logits_fn, params, images):
+    """Argmax classes (N,) of images (N,H,W,C)."""
+    return jnp.argmax(logits_fn(params, images), axis=-1)

@@ -1,0 +1,166 @@
+"""Gradient maps of a class score: vanilla saliency (Simonyan et al. 2014), SmoothGrad
+(Smilkov et al. 2017) and Grad-CAM (Selvaraju et al. 2017).
+
+Every method takes a ``logits_fn(params, x (N,H,W,C)) -> (N,K)`` (or, for Grad-CAM, the flax
+module whose named intermediates it reads), is written for one image and ``jax.vmap``ped over
+the batch; ``targets`` are class indices, one per image.
+"""
+import dataclasses
+import functools
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+
+@dataclasses.dataclass(frozen=True)
+class ModuleLogits:
+    """``logits_fn`` of a jaxdl model: hashable (a static jit argument), compiled once per model.
+    With ``input_shape`` (H,W,C), inputs of another shape are a clear error."""
+
+    module: nn.Module
+    input_shape: tuple | None = None
+
+    def __call__(self, params, x):
+        if self.input_shape is not None and tuple(x.shape[1:]) != tuple(self.input_shape):
+            raise ValueError(f"{type(self.module).__name__}: expected images of shape (N, "
+                             f"{', '.join(map(str, self.input_shape))}), got {tuple(x.shape)}")
+        return self.module.apply({"params": params}, x)[0]
+
+
+def class_score(logits_fn, params, image, target):
+    """The (pre-softmax) score of class ``target`` for one image (H,W,C) -> scalar."""
+    return logits_fn(params, image[None])[0, target]
+
+
+def input_gradient(logits_fn, params, image, target):
+    """d score_target / d image for one image: (H,W,C)."""
+    return jax.grad(class_score, argnums=2)(logits_fn, params, image, target)
+
+
+def channel_max_abs(gradients):
+    """(…,H,W,C) -> (…,H,W): the saliency map, max over channels of |gradient|."""
+    return jnp.max(jnp.abs(gradients), axis=-1)
+
+
+@functools.partial(jax.jit, static_argnames="logits_fn")
+def saliency(logits_fn, params, images, targets):
+    """Vanilla saliency maps: images (N,H,W,C), targets (N,) int -> (N,H,W) float32."""
+    grad = functools.partial(input_gradient, logits_fn, params)
+    return channel_max_abs(jax.vmap(grad)(images, targets))
+
+
+@dataclasses.dataclass(frozen=True)
+class SmoothGradConfig:
+    """``noise``: sigma as a fraction of each image's value range (max - min); ``batch``: noisy
+    copies per gradient call (bounds memory; must divide ``samples``); ``squared``: average the
+    squared gradients (SmoothGrad-SQ) instead of the gradients."""
+
+    samples: int = 50
+    noise: float = 0.15
+    batch: int = 10
+    squared: bool = False
+
+    def __post_init__(self):
+        if self.samples < 1 or self.batch < 1 or self.samples % self.batch:
+            raise ValueError(f"SmoothGrad: batch ({self.batch}) must divide samples ({self.samples}), both >= 1")
+
+
+def noise_sample(key, image, sigma):
+    """One noisy copy of ``image`` (H,W,C): image + N(0, sigma^2)."""
+    return image + sigma * jax.random.normal(key, image.shape, image.dtype)
+
+
+def _smooth_one(logits_fn, params, config, image, target, key):
+    sigma = config.noise * (jnp.max(image) - jnp.min(image))
+    keys = jax.random.split(key, config.samples).reshape(config.samples // config.batch, config.batch)
+    gradient = jax.vmap(functools.partial(input_gradient, logits_fn, params), in_axes=(0, None))
+
+    def add_batch(total, batch_keys):
+        noisy = jax.vmap(noise_sample, in_axes=(0, None, None))(batch_keys, image, sigma)
+        grads = gradient(noisy, target)
+        return total + jnp.sum(grads**2 if config.squared else grads, axis=0), None
+
+    total, _ = jax.lax.scan(add_batch, jnp.zeros_like(image), keys)
+    return total / config.samples
+
+
+@functools.partial(jax.jit, static_argnames=("logits_fn", "config"))
+def smoothgrad_gradients(logits_fn, params, images, targets, config: SmoothGradConfig, rng):
+    """The SmoothGrad average over noisy copies of the gradients (or squared gradients):
+    (N,H,W,C). Copy j of image i is ``noise_sample(split(split(rng, N)[i], samples)[j], ...)``
+    whatever ``config.batch`` is, so sub-batching changes memory use, not the result."""
+    keys = jax.random.split(rng, images.shape[0])
+    one = functools.partial(_smooth_one, logits_fn, params, config)
+    return jax.vmap(one)(images, targets, keys)
+
+
+def smoothgrad(logits_fn, params, images, targets, config: SmoothGradConfig, rng):
+    """SmoothGrad maps (N,H,W): max over channels of |mean gradient| (plain) or of the mean
+    squared gradient (``config.squared``)."""
+    return channel_max_abs(smoothgrad_gradients(logits_fn, params, images, targets, config, rng))
+
+
+def gradcam_layers(module, params, image_shape) -> tuple:
+    """Names of the model's intermediates Grad-CAM can use (the named top-level layers), for an
+    input of shape ``image_shape`` (H,W,C)."""
+    _, acts = jax.eval_shape(lambda p, x: module.apply({"params": p}, x), params,
+                             jax.ShapeDtypeStruct((1,) + tuple(image_shape), jnp.float32))
+    return tuple(name for name, value in acts.items() if name in params and len(value.shape) == 4)
+
+
+def check_layer(module, params, image_shape, layer: str) -> None:
+    """A clear error naming the valid layers when ``layer`` cannot be used by Grad-CAM."""
+    valid = gradcam_layers(module, params, image_shape)
+    if layer not in valid:
+        raise ValueError(f"unknown layer {layer!r} for Grad-CAM on {type(module).__name__}; "
+                         f"valid convolutional layers: {', '.join(valid)}")
+
+
+def _apply_with_offset(module, params, x, layer, offset):
+    """``module.apply`` with ``offset`` added to the output of the top-level layer ``layer``:
+    the gradient w.r.t. ``offset`` at 0 is the gradient w.r.t. that layer's output (flax
+    method interception, no stateful hook)."""
+
+    def add_offset(next_fun, args, kwargs, context):
+        out = next_fun(*args, **kwargs)
+        if context.method_name == "__call__" and context.module.path == (layer,):
+            return out + offset
+        return out
+
+    with nn.intercept_methods(add_offset):
+        return module.apply({"params": params}, x)
+
+
+def _gradcam_one(module, params, layer, image, target):
+    shape = jax.eval_shape(lambda x: module.apply({"params": params}, x)[1][layer], image[None]).shape
+
+    def score(offset):
+        logits, acts = _apply_with_offset(module, params, image[None], layer, offset)
+        return logits[0, target], acts[layer][0]
+
+    grad, act = jax.grad(score, has_aux=True)(jnp.zeros(shape, image.dtype))
+    weights = jnp.mean(grad[0], axis=(0, 1))  # alpha_k: spatial mean of the gradient
+    return jax.nn.relu(act @ weights)
+
+
+@functools.partial(jax.jit, static_argnames=("module", "layer"))
+def _gradcam(module, params, images, targets, layer):
+    return jax.vmap(functools.partial(_gradcam_one, module, params, layer))(images, targets)
+
+
+def gradcam(module, params, images, targets, layer: str):
+    """Grad-CAM maps (N,h,w) at the resolution of ``layer``: ReLU(sum_k alpha_k A_k) with A the
+    named intermediate ``layer`` and alpha_k the spatial mean of d score / d(layer output)_k.
+
+    For layers whose intermediate is ReLU(conv output) (VGG ``conv*``, SqueezeNet ``conv1``,
+    ``classifier``) the gradient is taken at the conv output, as a PyTorch forward hook on the
+    conv module would. An unknown ``layer`` raises ValueError listing the valid ones.
+    """
+    check_layer(module, params, images.shape[1:], layer)
+    return _gradcam(module, params, images, targets, layer)
+
+
+def upsample_maps(maps, size):
+    """(N,h,w) maps -> (N,size,size) by bilinear interpolation, for overlays on the input."""
+    return jax.image.resize(maps, (maps.shape[0], size, size), "linear")

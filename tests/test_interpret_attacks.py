@@ -1,0 +1,155 @@
+"""Fooling images, FGSM, PGD, the one-pixel attack and class visualisation on toy models."""
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxdl.interpret import (ClassVizConfig, FoolConfig, OnePixelConfig, PGDConfig, class_visualization, fgsm, fool,
+                             one_pixel_attack, perturbation_norms, pgd, preset)
+from jaxdl.interpret.class_viz import gaussian_blur
+from jaxdl.interpret.one_pixel import DEState, apply_pixels, differential_evolution, rand1_donors
+
+UNIT = (jnp.zeros(3), jnp.ones(3))  # pixels 0..255 are 0..1 on every channel
+SHAPE = (4, 4, 3)
+
+
+def linear_logits(params, x):
+    return x.reshape(x.shape[0], -1) @ params["w"]
+
+
+def binary_params(seed=0):
+    """W = [w, -w]: every attack direction on class 1 is +sign(w)."""
+    w = jax.random.normal(jax.random.key(seed), (int(np.prod(SHAPE)),))
+    return {"w": jnp.stack([w, -w], axis=1)}, np.asarray(w).reshape(SHAPE)
+
+
+@pytest.mark.parametrize("targeted,label", [(False, 1), (True, 0)])
+def test_fgsm_on_linear_model_moves_by_eps_sign_w(targeted, label):
+    params, w = binary_params()
+    images = jnp.full((2,) + SHAPE, 0.5)
+    adversarial = fgsm(linear_logits, params, images, jnp.array([label, label]), UNIT, 10.0, targeted)
+    np.testing.assert_allclose(adversarial - images, np.broadcast_to(10 / 255 * np.sign(w), (2,) + SHAPE), atol=1e-6)
+
+
+def test_pgd_stays_in_the_eps_ball_and_the_pixel_range():
+    params = {"w": jax.random.normal(jax.random.key(0), (int(np.prod(SHAPE)), 5))}
+    images = jax.random.uniform(jax.random.key(1), (6,) + SHAPE)
+    labels = jnp.argmax(linear_logits(params, images), axis=-1)
+    config = PGDConfig(eps=8.0, step_size=3.0, steps=7)
+    adversarial = pgd(linear_logits, params, images, labels, UNIT, config, jax.random.key(2))
+    chex.assert_shape(adversarial, images.shape)
+    linf, _ = perturbation_norms(adversarial, images, UNIT)
+    assert float(linf.max()) <= 8.0 + 1e-4
+    assert float(adversarial.min()) >= 0.0 and float(adversarial.max()) <= 1.0
+    before = jax.nn.softmax(linear_logits(params, images))[jnp.arange(6), labels]
+    after = jax.nn.softmax(linear_logits(params, adversarial))[jnp.arange(6), labels]
+    assert bool(jnp.all(after < before))
+
+
+def test_fool_reaches_the_target_and_stops_per_image():
+    params, _ = binary_params()
+    images = jax.random.uniform(jax.random.key(3), (4,) + SHAPE, minval=0.3, maxval=0.7)
+    predicted = jnp.argmax(linear_logits(params, images), axis=-1)
+    targets = jnp.array([1 - int(predicted[0]), int(predicted[1]), 1 - int(predicted[2]), int(predicted[3])])
+    result = fool(linear_logits, params, images, targets, UNIT, FoolConfig(learning_rate=0.05, max_iters=200))
+    assert bool(jnp.all(result.success))
+    assert int(result.iterations[0]) > 0 and int(result.iterations[2]) > 0
+    np.testing.assert_array_equal(result.iterations[1::2], 0)  # already the target: untouched
+    np.testing.assert_array_equal(result.images[1::2], images[1::2])
+    np.testing.assert_array_equal(jnp.argmax(linear_logits(params, result.images), -1), targets)
+    assert float(result.images.min()) >= 0.0 and float(result.images.max()) <= 1.0
+
+
+def test_perturbation_norms_are_in_pixel_units():
+    bounds = (jnp.array([-2.0, -2.0, -2.0]), jnp.array([2.0, 2.0, 2.0]))  # 255 pixel levels = 4 units
+    delta = jnp.zeros((1,) + SHAPE).at[0, 0, 0, 0].set(4.0 / 255 * 3)
+    linf, l2 = perturbation_norms(delta, jnp.zeros_like(delta), bounds)
+    np.testing.assert_allclose([float(linf[0]), float(l2[0])], [3.0, 3.0], rtol=1e-5)
+
+
+def sphere(center):
+    def fitness(pop):
+        value = jnp.sum((pop - center) ** 2, axis=-1)
+        return value, jnp.zeros(pop.shape[0], bool)
+    return fitness
+
+
+def test_rand1_donors_are_distinct_and_differ_from_the_row():
+    donors = np.asarray(rand1_donors(jax.random.key(0), 7))
+    chex.assert_shape(donors, (7, 3))
+    for i, row in enumerate(donors):
+        assert len(set(row)) == 3 and i not in row and row.max() < 7
+
+
+def test_differential_evolution_minimises_a_toy_fitness():
+    center = jnp.array([0.3, -0.7, 0.5])
+    population = jax.random.uniform(jax.random.key(0), (30, 3), minval=-1, maxval=1)
+    state = differential_evolution(sphere(center), population, jax.random.key(1), 150, 0.5, -jnp.ones(3), jnp.ones(3))
+    assert isinstance(state, DEState) and int(state.generation) == 150
+    np.testing.assert_allclose(state.population[jnp.argmin(state.fitness)], center, atol=1e-2)
+
+
+def test_differential_evolution_stops_when_a_candidate_succeeds():
+    def fitness(pop):
+        value = jnp.sum(pop**2, axis=-1)
+        return value, value < 1e-3
+
+    population = jax.random.uniform(jax.random.key(0), (20, 2), minval=-1, maxval=1)
+    state = differential_evolution(fitness, population, jax.random.key(1), 500, 0.5, -jnp.ones(2), jnp.ones(2))
+    assert bool(jnp.any(state.success)) and 0 < int(state.generation) < 500
+
+
+def test_apply_pixels_writes_the_colour_at_x_y():
+    image = jnp.zeros((4, 6, 3))
+    out = apply_pixels(image, jnp.array([[5.0, 2.0, 255.0, 0.0, 51.0]]), UNIT)
+    np.testing.assert_allclose(out[2, 5], [1.0, 0.0, 0.2], atol=1e-6)
+    assert float(jnp.abs(out).sum()) == pytest.approx(1.2)
+
+
+def pixel_switch_logits(params, x):
+    """Class 1 wins only when channel 0 of pixel (row 2, col 3) exceeds 0.5."""
+    return jnp.stack([jnp.zeros(x.shape[0]), 10.0 * (x[:, 2, 3, 0] - 0.5)], axis=1)
+
+
+def test_one_pixel_attack_finds_the_single_decisive_pixel():
+    images = jnp.zeros((2, 6, 6, 3))
+    config = OnePixelConfig(population=40, generations=60, images_per_batch=2)
+    result = one_pixel_attack(pixel_switch_logits, {}, images, jnp.array([0, 0]), UNIT, config, jax.random.key(0))
+    chex.assert_shape(result.pixels, (2, 1, 5))
+    assert bool(jnp.all(result.success))
+    np.testing.assert_array_equal(jnp.round(result.pixels[:, 0, :2]), [[3, 2], [3, 2]])
+    assert bool(jnp.all(jnp.argmax(pixel_switch_logits({}, result.images), -1) == 1))
+
+
+def test_class_visualization_on_linear_model_follows_the_regularised_gradient():
+    params, w = binary_params()
+    start = jnp.full((1,) + SHAPE, 0.5)
+    config = ClassVizConfig(learning_rate=0.01, l2_reg=0.5, blur_every=0, jitter=0, steps=4, frame_every=2)
+    final, frames = class_visualization(linear_logits, params, start, jnp.array([0]), UNIT, config, jax.random.key(0))
+    chex.assert_shape(frames, (1, 3) + SHAPE)
+    x = np.full(SHAPE, 0.5)
+    for _ in range(4):  # x += lr * (w - 2 reg x), clipped
+        x = np.clip(x + 0.01 * (w - 2 * 0.5 * x), 0, 1)
+    np.testing.assert_allclose(final[0], x, atol=1e-6)
+    np.testing.assert_array_equal(frames[0, 0], start[0])
+    np.testing.assert_array_equal(frames[0, -1], final[0])
+
+
+def test_gaussian_blur_keeps_constants_and_mass():
+    constant = jnp.full((9, 9, 3), 0.7)
+    np.testing.assert_allclose(gaussian_blur(constant, 1.0), constant, atol=1e-6)
+    impulse = jnp.zeros((15, 15, 1)).at[7, 7, 0].set(1.0)
+    blurred = np.asarray(gaussian_blur(impulse, 1.0))[..., 0]
+    assert blurred.sum() == pytest.approx(1.0, abs=1e-5)
+    np.testing.assert_allclose(blurred, blurred.T, atol=1e-7)
+    assert blurred.argmax() == 7 * 15 + 7
+
+
+def test_class_viz_presets_and_bad_config():
+    assert preset("default").l2_reg == 1e-3 and preset("default").blur_every == 10
+    assert preset("none").l2_reg == 0.0 and preset("strong").l2_reg > preset("default").l2_reg
+    with pytest.raises(ValueError, match="unknown class-viz preset"):
+        preset("heavy")
+    with pytest.raises(ValueError, match="must divide"):
+        ClassVizConfig(steps=10, frame_every=3)

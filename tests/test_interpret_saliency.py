@@ -1,0 +1,112 @@
+"""Saliency, SmoothGrad and Grad-CAM against answers known by hand (toy models)."""
+import chex
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxdl.interpret import SmoothGradConfig, gradcam, gradcam_layers, saliency, smoothgrad
+from jaxdl.interpret.saliency import noise_sample, smoothgrad_gradients
+
+
+def linear_logits(params, x):
+    """logits = flatten(x) @ W: the input gradient of class c is W[:, c] reshaped."""
+    return x.reshape(x.shape[0], -1) @ params["w"]
+
+
+def sine_logits(params, x):
+    """logits = flatten(sin x) @ W: under N(0, s^2) noise E[grad_c] = W[:, c] cos(x) exp(-s^2 / 2)."""
+    return jnp.sin(x).reshape(x.shape[0], -1) @ params["w"]
+
+
+SHAPE = (4, 5, 3)
+
+
+def toy_params(seed=0, classes=3):
+    return {"w": jax.random.normal(jax.random.key(seed), (int(np.prod(SHAPE)), classes))}
+
+
+def test_saliency_of_linear_model_is_max_abs_weight_over_channels():
+    params = toy_params()
+    images = jax.random.uniform(jax.random.key(1), (2,) + SHAPE)
+    targets = jnp.array([2, 0])
+    maps = saliency(linear_logits, params, images, targets)
+    chex.assert_shape(maps, (2, 4, 5))
+    chex.assert_type(maps, jnp.float32)
+    w = np.asarray(params["w"]).reshape(SHAPE + (3,))
+    expected = np.stack([np.abs(w[..., c]).max(axis=-1) for c in (2, 0)])
+    np.testing.assert_allclose(maps, expected, rtol=1e-6)
+
+
+def test_smoothgrad_is_the_same_with_and_without_sub_batching():
+    params, images, targets = toy_params(), jax.random.uniform(jax.random.key(1), (2,) + SHAPE), jnp.array([1, 2])
+    whole = smoothgrad(sine_logits, params, images, targets, SmoothGradConfig(samples=12, batch=12), jax.random.key(3))
+    chunked = smoothgrad(sine_logits, params, images, targets, SmoothGradConfig(samples=12, batch=3), jax.random.key(3))
+    chex.assert_shape(whole, (2, 4, 5))
+    np.testing.assert_allclose(whole, chunked, rtol=1e-5, atol=1e-6)
+
+
+def test_smoothgrad_is_the_mean_of_the_per_sample_gradients():
+    params, images, targets = toy_params(), jax.random.uniform(jax.random.key(1), (2,) + SHAPE), jnp.array([1, 2])
+    config, rng = SmoothGradConfig(samples=8, batch=4, noise=0.2), jax.random.key(5)
+    mean = smoothgrad_gradients(sine_logits, params, images, targets, config, rng)
+    w = np.asarray(params["w"]).reshape(SHAPE + (3,))
+    for i, key in enumerate(jax.random.split(rng, 2)):
+        sigma = 0.2 * (images[i].max() - images[i].min())
+        noisy = [noise_sample(k, images[i], sigma) for k in jax.random.split(key, 8)]
+        expected = np.mean([w[..., int(targets[i])] * np.cos(np.asarray(x)) for x in noisy], axis=0)
+        np.testing.assert_allclose(mean[i], expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("squared", [False, True])
+def test_smoothgrad_converges_to_the_expected_gradient(squared):
+    params, image = toy_params(), jax.random.uniform(jax.random.key(1), (1,) + SHAPE)
+    config = SmoothGradConfig(samples=4000, batch=500, noise=0.5, squared=squared)
+    mean = np.asarray(smoothgrad_gradients(sine_logits, params, image, jnp.array([0]), config, jax.random.key(2)))[0]
+    sigma2 = float(0.5 * (image.max() - image.min())) ** 2
+    w, x = np.asarray(params["w"]).reshape(SHAPE + (3,))[..., 0], np.asarray(image[0])
+    if squared:  # E[cos^2(x + n)] = (1 + cos(2x) exp(-2 s^2)) / 2
+        expected = w**2 * (1 + np.cos(2 * x) * np.exp(-2 * sigma2)) / 2
+    else:
+        expected = w * np.cos(x) * np.exp(-sigma2 / 2)
+    np.testing.assert_allclose(mean, expected, atol=0.05 * np.abs(w).max() ** (2 if squared else 1))
+
+
+def test_smoothgrad_batch_must_divide_samples():
+    with pytest.raises(ValueError, match="must divide"):
+        SmoothGradConfig(samples=10, batch=3)
+
+
+class GapNet(nn.Module):
+    """1x1 conv 'features' -> ReLU -> global average -> dense 'head': Grad-CAM = CAM / (H W)."""
+
+    @nn.compact
+    def __call__(self, x):
+        acts = {}
+        a = acts["features"] = nn.relu(nn.Conv(2, (1, 1), name="features")(x))
+        logits = acts["logits"] = nn.Dense(3, name="head")(a.mean(axis=(1, 2)))
+        return logits, acts
+
+
+def gapnet_params(head):
+    return {"features": {"kernel": jnp.eye(2)[None, None], "bias": jnp.zeros(2)},
+            "head": {"kernel": head, "bias": jnp.zeros(3)}}
+
+
+def test_gradcam_on_global_average_model_is_the_class_activation_map():
+    head = jnp.array([[1.0, -2.0, 0.5], [-1.0, 1.0, 0.5]])
+    images = jax.random.uniform(jax.random.key(0), (2, 3, 4, 2), minval=0.1, maxval=1.0)
+    cams = gradcam(GapNet(), gapnet_params(head), images, jnp.array([0, 1]), "features")
+    chex.assert_shape(cams, (2, 3, 4))
+    # alpha_k = head[k, c] / (H W), A_k = x_k (identity conv, positive input)
+    expected = np.stack([np.maximum(np.asarray(images[i]) @ np.asarray(head[:, c]), 0) / 12
+                         for i, c in enumerate((0, 1))])
+    np.testing.assert_allclose(cams, expected, rtol=1e-5, atol=1e-7)
+
+
+def test_gradcam_unknown_layer_lists_the_valid_ones():
+    params = gapnet_params(jnp.ones((2, 3)))
+    assert gradcam_layers(GapNet(), params, (3, 4, 2)) == ("features",)
+    with pytest.raises(ValueError, match="unknown layer 'conv9'.*valid convolutional layers: features"):
+        gradcam(GapNet(), params, jnp.ones((1, 3, 4, 2)), jnp.array([0]), "conv9")
