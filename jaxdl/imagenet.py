@@ -33,7 +33,7 @@ def to_rgb(images):
 
 
 def _check_image_rank(images):
-    if images.ndim not in (2, 3, 4):
+    if images.ndim not in (2, 3, 4) or (images.ndim == 4 and images.shape[-1] not in (1, 3, 4)):
         raise ValueError(
             f"expected an image (H,W), (H,W,C) or a batch (N,H,W,C) with C in 1/3/4, got shape {images.shape}"
         )

@@ -38,9 +38,15 @@ def convert(arch: str, tensors: dict, source="checkpoint"):
             if key not in tensors:
                 raise ValueError(f"{layer.flax_name}: tensor {key!r} missing from {source} (is it a {arch} checkpoint?)")
         kernel_shape = expected[f"{layer.flax_name}/kernel"]
-        flat[f"{layer.flax_name}/kernel"] = np.ascontiguousarray(
-            _to_flax(tensors[layer.weight_key], layer.kind, layer.flax_name, kernel_shape))
-        flat[f"{layer.flax_name}/bias"] = tensors[layer.bias_key]
+        kernel = _to_flax(tensors[layer.weight_key], layer.kind, layer.flax_name, kernel_shape)
+        # checked layer by layer, in network order, so the error names the first mismatch
+        for name, value, key in (("kernel", kernel, layer.weight_key),
+                                 ("bias", tensors[layer.bias_key], layer.bias_key)):
+            want = expected[f"{layer.flax_name}/{name}"]
+            if value.shape != want:
+                raise ValueError(f"{layer.flax_name}/{name}: expected {want}, got {value.shape} "
+                                 f"(from {key!r} in {source}; is it a {arch} checkpoint?)")
+            flat[f"{layer.flax_name}/{name}"] = np.ascontiguousarray(value)
     check_shapes(flat, arch, source=str(source))
     return flat, layout
 

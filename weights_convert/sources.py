@@ -10,6 +10,13 @@ from pathlib import Path
 
 import numpy as np
 
+from jaxdl.weights import read_npz
+
+
+class CorruptCheckpoint(Exception):
+    """A reader's own failure on a damaged file, reported by ``read_source`` as one line."""
+
+
 
 def _read_torch(path: Path) -> dict:
     try:
@@ -17,21 +24,23 @@ def _read_torch(path: Path) -> dict:
     except ImportError:
         raise ValueError(f"{path}: reading .pth needs torch (pip install 'jaxdl[torch]'), "
                          "or save the state dict as .safetensors/.npz") from None
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # torch.load fails in many ways on non-checkpoints (KeyError, IndexError, ...)
+        raise CorruptCheckpoint(f"{type(e).__name__}: {e}") from None
     if isinstance(state, dict) and "state_dict" in state:
         state = state["state_dict"]
     return {k.removeprefix("module."): v.float().numpy() for k, v in state.items()}
 
 
 def _read_safetensors(path: Path) -> dict:
+    from safetensors import SafetensorError
     from safetensors.numpy import load_file
 
-    return load_file(str(path))
-
-
-def _read_npz(path: Path) -> dict:
-    with np.load(path, allow_pickle=False) as data:
-        return {k: data[k] for k in data.files}
+    try:
+        return load_file(str(path))
+    except SafetensorError as e:
+        raise CorruptCheckpoint(f"{type(e).__name__}: {e}") from None
 
 
 def _read_npy_folder(path: Path) -> dict:
@@ -54,7 +63,7 @@ def _read_onnx(path: Path) -> dict:
 
 READERS = {
     ".pth": _read_torch, ".pt": _read_torch, ".safetensors": _read_safetensors,
-    ".npz": _read_npz, ".onnx": _read_onnx,
+    ".npz": read_npz, ".onnx": _read_onnx,
 }
 
 
@@ -72,7 +81,9 @@ def read_source(path) -> dict:
                          f"{', '.join(READERS)} or a folder of .npy files")
     try:
         tensors = reader(path)
-    except (zipfile.BadZipFile, EOFError, OSError, RuntimeError) as e:
+    except CorruptCheckpoint as e:
+        raise ValueError(f"{path}: corrupt or truncated checkpoint ({str(e).splitlines()[0]})") from None
+    except (zipfile.BadZipFile, EOFError, OSError) as e:
         raise ValueError(f"{path}: corrupt or truncated checkpoint ({type(e).__name__}: {e})") from None
     return {k: np.asarray(v, dtype=np.float32) for k, v in tensors.items()}
 
