@@ -1,0 +1,1 @@
+"""Transfer learning: frozen-network features, classifiers on them, fine-tuning."""

@@ -1,0 +1,66 @@
+"""``jaxdl run transfer`` end to end: VGG16 with weights the test creates, and the digits fallback."""
+import json
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from PIL import Image
+
+from experiments import transfer
+from experiments.runner import run_experiment
+from jaxdl.data.scene15 import CLASSES
+from jaxdl.models import get_model
+from jaxdl.weights import save_params
+
+
+def scene_folder(root, train=2, test=1, classes=CLASSES[:3]):
+    """Tiny grey 'scenes': a per-class gradient direction plus noise, JPEGs of varied sizes."""
+    rng = np.random.default_rng(0)
+    for label, name in enumerate(classes):
+        for split, count in (("train", train), ("test", test)):
+            folder = root / "scene15" / split / name
+            folder.mkdir(parents=True)
+            for i in range(count):
+                h, w = 72 + 8 * i, 80
+                ramp = np.linspace(0, 255, w if label % 2 else h)
+                image = np.broadcast_to(ramp[None, :] if label % 2 else ramp[:, None], (h, w)) * (label + 1) / 3
+                image = image + rng.normal(0, 10, (h, w))
+                Image.fromarray(image.clip(0, 255).astype(np.uint8), "L").save(folder / f"image_{i:04d}.jpg")
+    return root
+
+
+def test_vgg16_path_runs_end_to_end_with_saved_weights(tmp_path):
+    data = scene_folder(tmp_path / "data")
+    size = 64  # VGG16's adaptive pool makes any input >= 32 work; keeps the test cheap
+    params = jax.jit(get_model("vgg16").init)(jax.random.key(0), jnp.zeros((1, size, size, 3)))["params"]
+    weights = save_params(tmp_path / "vgg16_random.npz", params, {
+        "architecture": "vgg16", "source": "random init (test)",
+        "preprocessing": {"size": size, "resize": 72, "normalization": "torchvision"}})
+    config = transfer.Config(model="vgg16", weights=str(weights), channels="rgb", layers=("relu6", "relu7"),
+                             svm_c=(1.0,), cv_folds=2, views="flip", rbf=False, head_steps=20,
+                             finetune_epochs=0, batch_size=4, cache_dir=str(tmp_path / "cache"))
+    results = run_experiment("transfer", transfer.run, config, tmp_path / "run", data)
+    assert results["data_source"] == "15-Scene" and results["model"] == "vgg16"
+    assert [(row["layer"], row["dim"]) for row in results["table"]] == [("relu6", 4096), ("relu7", 4096)]
+    assert all(0.0 <= row["accuracy"] <= 1.0 for row in results["table"])
+    assert [i["method"] for i in results["improvements"]] == [
+        "linear head (optax) on " + results["best_layer"], "fusion relu6+relu7", "fusion + flip views"]
+    for name in ("table1_1.csv", "table1_1.md", "improvements.csv", "per_class.csv", "confusion_baseline.png",
+                 "misclassified_baseline.png", "results.json", "config.json"):
+        assert (tmp_path / "run" / name).is_file(), name
+    assert json.loads((tmp_path / "run" / "results.json").read_text())["n_test"] == 3
+
+
+def test_without_data_it_transfers_a_digits_cnn():
+    pytest.importorskip("sklearn")
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as out:
+        config = transfer.quick(transfer.Config())
+        results = transfer.run(config, Path(out), None)
+        assert results["data_source"] == "sklearn digits"
+        assert [row["layer"] for row in results["table"]] == ["conv1", "conv2", "features"]
+        assert results["best_accuracy"] > 0.8  # features of 0-4 separate the unseen digits 5-9
+        assert (Path(out) / "confusion_baseline.png").is_file()
