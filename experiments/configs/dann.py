@@ -16,6 +16,7 @@ class DannConfig:
     sweep_steps: int = 1000
     eval_every: int = 500  # steps between evaluations for the curves
     eval_size: int = 2000  # test images per domain for the curves (final numbers use all)
+    test_size: int = 0  # test images per domain for the final numbers (0: all)
     embed_size: int = 500  # test images per domain in the 2-D embedding
     embedding: str = "pca"  # or "tsne"
     checkpoint_every: int = 500
