@@ -10,6 +10,7 @@ Without the 15-Scene data it transfers a small CNN trained on digits 0-4 to digi
 import csv
 import dataclasses
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from jaxdl.data.images import load_image
 from jaxdl.data.scene15 import load_scene15
 from jaxdl.models import get_model
 from jaxdl.train.classifier import fit_classifier
+from jaxdl.train.logging import MetricsLogger
 from jaxdl.transfer import classifiers as clf
 from jaxdl.transfer.features import Preprocessing, decode_files, extract_features, padded_batches, run_batches
 from jaxdl.transfer.finetune import HEADS, finetune, trainable_layers
@@ -33,7 +35,8 @@ SQUEEZENET_WEIGHTS = "weights/squeezenet1_1_onnx_zoo"
 # model -> (Table 1.1 layers, fused layers)
 MODEL_LAYERS = {"vgg16": (("relu6", "relu7", "relu8"), ("relu6", "relu7")),
                 "mnist_cnn": (("conv1", "conv2", "features"), ("conv2", "features"))}
-SQUEEZENET_LAYERS = (("fire5", "fire6", "fire7", "fire8", "fire9", "classifier"), ("fire7", "fire8", "fire9"))
+SQUEEZENET_LAYERS = (("fire5", "fire6", "fire7", "fire8", "fire9", "classifier"),
+                     ("fire4", "fire5", "fire6", "fire7", "fire8", "fire9"))
 # The logits of a network as a layer name (SqueezeNet: the pooled post-ReLU classifier map).
 LOGIT_LAYERS = {"vgg16": "fc8", "mnist_cnn": "logits"}
 REFERENCES = (
@@ -196,12 +199,15 @@ def improvements(config, params, pre, data, best_layer, workdir: Path) -> list[S
 def finetuned(config, params, pre, splits, y_train, y_test, num_classes, workdir: Path) -> Scored:
     """Fine-tune the last block(s) on the training images, score the test split (``config.views``)."""
     images = decode_files(splits[0].paths, pre, side=pre.resize or pre.size)
+    shutil.rmtree(workdir / "finetune_ckpt", ignore_errors=True)  # a fresh run, not a resume
+    (workdir / "finetune.jsonl").unlink(missing_ok=True)
     with tqdm(total=config.finetune_epochs * (len(images) // config.batch_size), desc="fine-tune",
               unit="step", leave=False) as bar:
         tuned, records = finetune(config.model, params, images, y_train, num_classes, pre,
                                   epochs=config.finetune_epochs, batch_size=config.batch_size,
                                   learning_rate=config.finetune_lr, seed=config.seed,
-                                  checkpoint_dir=workdir / "finetune_ckpt", progress=lambda step, rec: bar.update())
+                                  checkpoint_dir=workdir / "finetune_ckpt", logger=MetricsLogger(workdir, "finetune"),
+                                  progress=lambda step, record: bar.update())
     logits_layer = LOGIT_LAYERS.get(config.model, "classifier")
     view_pre = dataclasses.replace(pre, views=config.views)
     logits = extract(config, tuned, splits[1].paths, (logits_layer,), view_pre, "fine-tuned test",

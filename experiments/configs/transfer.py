@@ -9,10 +9,10 @@ class TransferConfig:
     layers: tuple[str, ...] = ()  # Table 1.1 rows; () = the model's (SqueezeNet fire5..classifier, VGG16 relu6..8)
     channels: str = "grey_folded"  # grey_folded (conv1 summed over colour) | rgb (grey replicated)
     batch_size: int = 32
-    svm_c: tuple[float, ...] = (0.01, 0.1, 1.0, 10.0)
+    svm_c: tuple[float, ...] = (0.001, 0.01, 0.1, 1.0, 10.0, 100.0)
     cv_folds: int = 5
     # Improvements over the best single layer ("" entries of a tuple are dropped):
-    fusion: tuple[str, ...] = ()  # layers concatenated; () = the model's (fire7,fire8,fire9 / relu6,relu7)
+    fusion: tuple[str, ...] = ()  # layers concatenated; () = the model's (fire4..fire9 / relu6,relu7)
     views: str = "flip"  # multi-view averaging of the fused features: flip | tencrop | center (off)
     rbf: bool = True  # an RBF SVM on the best features
     head_steps: int = 300  # optax linear head on the best single layer; 0 skips

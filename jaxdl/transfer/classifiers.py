@@ -32,7 +32,8 @@ def svm_pipeline(kernel: str = "linear", normalize: bool = False, seed: int = 0)
     """(optional L2 Normalizer) -> LinearSVC or SVC(rbf); C is set by the caller."""
     if kernel not in KERNELS:
         raise ValueError(f"unknown SVM kernel {kernel!r}; expected one of {', '.join(KERNELS)}")
-    svm = LinearSVC(dual="auto", max_iter=5000, random_state=seed) if kernel == "linear" \
+    # the primal solver: with N ~ D (1500 x 512..4096) liblinear's dual needs minutes at large C
+    svm = LinearSVC(dual=False, max_iter=5000, random_state=seed) if kernel == "linear" \
         else SVC(kernel="rbf", gamma="scale")
     return make_pipeline(*([Normalizer()] if normalize else []), svm)
 

@@ -74,12 +74,13 @@ def make_step(model: str, num_classes: int, pre: Preprocessing, optimizer):
 
 def finetune(model: str, params, images, labels, num_classes: int, pre: Preprocessing, *,
              trainable=None, epochs: int = 5, batch_size: int = 32, learning_rate: float = 1e-3,
-             seed: int = 0, checkpoint_dir=None, resume: bool = False, progress=None):
+             seed: int = 0, checkpoint_dir=None, resume: bool = False, logger=None, progress=None):
     """Fine-tune on ``images`` (N, S, S, C) uint8 (S >= ``pre.size``) and ``labels`` (N,).
 
     Returns ``(params, records)``: the whole network's params (the input layer folded as
     ``pre.channels`` asks, head of width ``num_classes``) and the per-epoch metric records.
-    Checkpoints (orbax) go to ``checkpoint_dir`` once per epoch; ``resume`` continues the last.
+    Checkpoints (orbax) go to ``checkpoint_dir`` once per epoch; ``resume`` continues the last;
+    ``logger`` (a ``jaxdl.train.logging.MetricsLogger``) records the epochs' loss and accuracy.
     """
     trainable = tuple(trainable or trainable_layers(model))
     params = network_params(model, params, pre)
@@ -99,6 +100,6 @@ def finetune(model: str, params, images, labels, num_classes: int, pre: Preproce
     state, records = loop.fit(
         loop.jit_step(make_step(model, num_classes, pre, optimizer)), state,
         lambda start: array_stream({"images": images, "labels": labels}, batch_size, seed, start),
-        num_steps=epochs * steps_per_epoch, checkpointer=checkpointer, log_every=steps_per_epoch,
+        num_steps=epochs * steps_per_epoch, checkpointer=checkpointer, logger=logger, log_every=steps_per_epoch,
         resume=resume, progress=progress)
     return {**state.extra["frozen"], **state.params}, records
