@@ -37,6 +37,7 @@ def run_experiment(name: str, run_fn, config, workdir, data=None) -> dict:
 
 # name -> module; each exposes Config (frozen dataclass), quick(config) -> config, run(config, workdir, data)
 CHAPTERS = {}
+CHAPTERS["gan"] = "experiments.gan"
 CHAPTERS["transfer"] = "experiments.transfer"
 CHAPTERS["dann"] = "experiments.dann"
 CHAPTERS["basics"] = "experiments.basics"

@@ -1,0 +1,1 @@
+"""Scores of generated samples (classifier Inception Score, Frechet distance, label accuracy)."""

@@ -1,0 +1,104 @@
+"""DCGAN generator and discriminator (Radford et al. 2016) for 28x28 or 32x32 images, and
+their conditional variants cG(z, y), cD(x, y) with the label injected as one-hot maps.
+
+Layout (NHWC). With ``s = 7`` (28x28, two upsamplings) or ``s = 4`` (32x32, three):
+  G: z (N, z_dim) [+ one-hot y] -> Dense s*s*C -> BN -> ReLU -> [ConvT 4x4/2 -> BN -> ReLU]*
+     -> ConvT 4x4/2 to ``channels`` -> tanh, output (N, H, W, channels) in [-1, 1]; the
+     conditional G appends the one-hot maps of y to the input of every transposed conv too;
+  D: x (N, H, W, channels) [+ one-hot y maps (N, H, W, classes)] -> Conv 4x4/2 -> LeakyReLU(0.2)
+     -> [Conv 4x4/2 -> BN -> LeakyReLU(0.2)]* -> Dense 1: the logit of "real", shape (N,).
+Widths double at each lower resolution; all weights ~ N(0, 0.02), BN scales ~ N(1, 0.02).
+"""
+from typing import Optional
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+INIT = nn.initializers.normal(0.02)
+
+
+def _bn_scale_init(key, shape, dtype=jnp.float32):
+    return 1.0 + 0.02 * jax.random.normal(key, shape, dtype)
+
+
+def num_upsamplings(image_size: int) -> int:
+    """2 for 28x28 (7 -> 14 -> 28), 3 for 32x32 (4 -> 8 -> 16 -> 32)."""
+    if image_size not in (28, 32):
+        raise ValueError(f"DCGAN image_size must be 28 or 32, got {image_size}")
+    return 2 if image_size == 28 else 3
+
+
+def _batch_norm(train: bool, name: str):
+    return nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5,
+                        scale_init=_bn_scale_init, name=name)
+
+
+def _check_labels(name: str, num_classes, y):
+    """Labels are required exactly when the module is conditional."""
+    if (y is None) != (num_classes is None):
+        raise ValueError(f"{name}(num_classes={num_classes}) called with y={'None' if y is None else 'labels'}")
+
+
+def label_maps(y, num_classes: int, height: int, width: int):
+    """Integer labels (N,) -> one-hot maps (N, height, width, num_classes)."""
+    onehot = jax.nn.one_hot(y, num_classes)
+    return jnp.broadcast_to(onehot[:, None, None, :], (len(y), height, width, num_classes))
+
+
+class Generator(nn.Module):
+    """G(z) or, with ``num_classes``, cG(z, y). ``__call__(z (N, z_dim), y (N,) int or None,
+    train) -> images (N, image_size, image_size, channels)`` in [-1, 1]."""
+
+    image_size: int = 28
+    width: int = 64
+    channels: int = 1
+    num_classes: Optional[int] = None
+
+    @nn.compact
+    def __call__(self, z, y=None, *, train: bool = False):
+        _check_labels("Generator", self.num_classes, y)
+        n_up = num_upsamplings(self.image_size)
+        start = self.image_size // 2 ** n_up
+        if y is not None:
+            z = jnp.concatenate([z, jax.nn.one_hot(y, self.num_classes)], axis=-1)
+        features = self.width * 2 ** (n_up - 1)
+        x = nn.Dense(start * start * features, kernel_init=INIT, name="project")(z)
+        x = nn.relu(_batch_norm(train, "bn0")(x.reshape(-1, start, start, features)))
+        for i in range(1, n_up):
+            features //= 2
+            x = nn.ConvTranspose(features, (4, 4), (2, 2), padding="SAME", kernel_init=INIT,
+                                 name=f"deconv{i}")(self._with_labels(x, y))
+            x = nn.relu(_batch_norm(train, f"bn{i}")(x))
+        x = nn.ConvTranspose(self.channels, (4, 4), (2, 2), padding="SAME", kernel_init=INIT,
+                             name=f"deconv{n_up}")(self._with_labels(x, y))
+        return jnp.tanh(x)
+
+    def _with_labels(self, x, y):
+        """Feature maps (N, h, w, C) with the one-hot label maps appended (conditional only)."""
+        if y is None:
+            return x
+        return jnp.concatenate([x, label_maps(y, self.num_classes, x.shape[1], x.shape[2])], axis=-1)
+
+
+class Discriminator(nn.Module):
+    """D(x) or, with ``num_classes``, cD(x, y). ``__call__(x (N, H, W, C) in [-1, 1], y (N,) int
+    or None, train) -> logits (N,)`` (sigmoid = probability that x is real)."""
+
+    image_size: int = 28
+    width: int = 64
+    num_classes: Optional[int] = None
+
+    @nn.compact
+    def __call__(self, x, y=None, *, train: bool = False):
+        _check_labels("Discriminator", self.num_classes, y)
+        if y is not None:
+            x = jnp.concatenate([x, label_maps(y, self.num_classes, x.shape[1], x.shape[2])], axis=-1)
+        features = self.width
+        for i in range(num_upsamplings(self.image_size)):
+            x = nn.Conv(features, (4, 4), (2, 2), padding=((1, 1), (1, 1)), kernel_init=INIT, name=f"conv{i + 1}")(x)
+            if i > 0:
+                x = _batch_norm(train, f"bn{i + 1}")(x)
+            x = nn.leaky_relu(x, 0.2)
+            features *= 2
+        return nn.Dense(1, kernel_init=INIT, name="logit")(x.reshape(x.shape[0], -1))[:, 0]

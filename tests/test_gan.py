@@ -1,0 +1,138 @@
+"""DCGAN models, GAN losses (eqs. 4.1-4.3) and the D-then-G training step."""
+import math
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+from jaxdl.gan import GAN, discriminator_loss, from_uint8, generator_loss, to_unit
+from jaxdl.models.dcgan import Discriminator, Generator, label_maps
+
+LN3 = math.log(3.0)  # sigmoid(ln 3) = 0.75
+
+
+def small_gan(conditional=False, d_sees_labels=True, **kwargs):
+    classes = 10 if conditional else None
+    return GAN(Generator(28, 8, num_classes=classes),
+               Discriminator(28, 8, num_classes=classes if d_sees_labels else None), z_dim=16, **kwargs)
+
+
+def test_discriminator_loss_matches_hand_computed_value():
+    # D(x) = (0.5, 0.75), D(G(z)) = (0.5, 0.25): -mean log D(x) - mean log(1 - D(G(z)))
+    loss = discriminator_loss(jnp.array([0.0, LN3]), jnp.array([0.0, -LN3]))
+    expected = -(math.log(0.5) + math.log(0.75)) / 2 - (math.log(0.5) + math.log(0.75)) / 2
+    np.testing.assert_allclose(loss, expected, rtol=1e-6)
+
+
+def test_generator_losses_match_hand_computed_values():
+    fake = jnp.array([0.0, -LN3])  # D(G(z)) = (0.5, 0.25)
+    np.testing.assert_allclose(generator_loss(fake), -(math.log(0.5) + math.log(0.25)) / 2, rtol=1e-6)
+    np.testing.assert_allclose(generator_loss(fake, saturating=True), (math.log(0.5) + math.log(0.75)) / 2,
+                               rtol=1e-6)
+
+
+def test_saturating_loss_gives_vanishing_gradient_when_d_rejects_fakes():
+    confident = jnp.array([-12.0])  # D(G(z)) ~ 6e-6
+    saturating = jax.grad(lambda l: generator_loss(l, saturating=True))(confident)
+    non_saturating = jax.grad(generator_loss)(confident)
+    assert abs(float(saturating[0])) < 1e-4
+    np.testing.assert_allclose(non_saturating, [-1.0], atol=1e-4)
+
+
+@pytest.mark.parametrize("size", [28, 32])
+@pytest.mark.parametrize("classes", [None, 10])
+def test_generator_output_shape_and_range(size, classes):
+    g = Generator(size, 8, num_classes=classes)
+    z = jax.random.normal(jax.random.key(0), (5, 16))
+    y = jnp.arange(5) if classes else None
+    variables = g.init(jax.random.key(1), z, y)
+    images = g.apply(variables, 4.0 * z, y)  # large z still lands in [-1, 1]
+    chex.assert_shape(images, (5, size, size, 1))
+    chex.assert_type(images, jnp.float32)
+    assert float(jnp.abs(images).max()) <= 1.0
+
+
+@pytest.mark.parametrize("size", [28, 32])
+def test_discriminator_returns_one_logit_per_image(size):
+    d = Discriminator(size, 8, num_classes=10)
+    x = jnp.zeros((3, size, size, 1))
+    variables = d.init(jax.random.key(0), x, jnp.array([0, 1, 2]))
+    chex.assert_shape(d.apply(variables, x, jnp.array([0, 1, 2])), (3,))
+
+
+def test_label_maps_are_constant_one_hot_planes():
+    maps = label_maps(jnp.array([2, 7]), 10, 4, 5)
+    chex.assert_shape(maps, (2, 4, 5, 10))
+    np.testing.assert_array_equal(maps[0, :, :, 2], 1.0)
+    np.testing.assert_array_equal(maps.sum(axis=-1), 1.0)
+    np.testing.assert_array_equal(maps[1].argmax(-1), 7)
+
+
+def test_labels_are_required_exactly_when_conditional():
+    with pytest.raises(ValueError, match="num_classes=10"):
+        Generator(28, 8, num_classes=10).init(jax.random.key(0), jnp.zeros((1, 16)))
+    with pytest.raises(ValueError, match="num_classes=None"):
+        Discriminator(28, 8).init(jax.random.key(0), jnp.zeros((1, 28, 28, 1)), jnp.zeros((1,), jnp.int32))
+
+
+def test_weights_are_initialised_from_n_0_002():
+    params = Generator(28, 64).init(jax.random.key(0), jnp.zeros((1, 100)))["params"]
+    kernel = np.asarray(params["deconv1"]["kernel"])
+    np.testing.assert_allclose(kernel.mean(), 0.0, atol=1e-3)
+    np.testing.assert_allclose(kernel.std(), 0.02, rtol=0.02)
+    np.testing.assert_allclose(np.asarray(params["bn0"]["scale"]).mean(), 1.0, atol=0.01)
+
+
+def test_image_scaling_round_trips():
+    x = jnp.array([[[0, 255]]], jnp.uint8)
+    scaled = from_uint8(x)
+    chex.assert_shape(scaled, (1, 1, 2, 1))
+    np.testing.assert_allclose(scaled.ravel(), [-1.0, 1.0])
+    np.testing.assert_allclose(to_unit(scaled).ravel(), [0.0, 1.0])
+
+
+def _d_loss(gan, state, real, fake, y):
+    variables = {"params": state.params["d"], "batch_stats": state.extra["d"]}
+
+    def logits(x):
+        return gan.discriminator.apply(variables, x, gan._d_labels(y), train=True, mutable=["batch_stats"])[0]
+
+    return float(discriminator_loss(logits(real), logits(fake)))
+
+
+def test_one_step_decreases_discriminator_loss_on_a_fixed_batch():
+    gan = small_gan(conditional=True, d_optimizer=optax.adam(1e-3, b1=0.5))
+    state = gan.init(0, (28, 28, 1))
+    real = jax.random.uniform(jax.random.key(1), (32, 28, 28, 1), minval=-1.0, maxval=1.0)
+    y = jnp.arange(32) % 10
+    fake = gan.generator.apply({"params": state.params["g"], "batch_stats": state.extra["g"]},
+                               jax.random.normal(jax.random.key(2), (32, 16)), y, train=True,
+                               mutable=["batch_stats"])[0]
+    before = _d_loss(gan, state, real, fake, y)
+    new_state, metrics = jax.jit(gan.train_step)(state, {"image": real, "label": y})
+    assert _d_loss(gan, new_state, real, fake, y) < before - 1e-3
+    assert set(metrics) == {"d_loss", "g_loss", "d_real", "d_fake", "d_fake_g"}
+    assert int(new_state.step) == 1
+
+
+def test_d_steps_gives_that_many_discriminator_updates_per_generator_update():
+    gan = small_gan(d_steps=3)
+    state = gan.init(0, (28, 28, 1))
+    real = jnp.zeros((3 * 4, 28, 28, 1))
+    state, _ = jax.jit(gan.train_step)(state, {"image": real, "label": jnp.zeros(12, jnp.int32)})
+    assert int(state.opt_state["d"][0].count) == 3
+    assert int(state.opt_state["g"][0].count) == 1
+
+
+def test_conditional_generator_with_unconditional_discriminator_trains():
+    gan = small_gan(conditional=True, d_sees_labels=False)
+    state = gan.init(0, (28, 28, 1))
+    assert state.params["d"]["conv1"]["kernel"].shape[2] == 1  # images only, no label maps
+    batch = {"image": jnp.zeros((8, 28, 28), jnp.uint8), "label": jnp.arange(8)}
+    state, metrics = jax.jit(gan.train_step)(state, batch)
+    chex.assert_tree_all_finite((state.params, metrics))
+    samples = gan.sample(state, jnp.zeros((2, 16)), jnp.array([3, 4]))
+    chex.assert_shape(samples, (2, 28, 28, 1))
