@@ -7,6 +7,7 @@ Prints one JSON line: {"benchmark": "interpret", "cases": [{"case", "jax_per_s",
 import argparse
 import json
 import os
+import sys
 import time
 
 import jax
@@ -76,6 +77,7 @@ def main():
     parser.add_argument("--pgd-steps", type=int, default=20)
     parser.add_argument("--viz-steps", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--cases", default="saliency,smoothgrad,pgd,classviz_step", help="comma-separated subset")
     args = parser.parse_args()
     torch.set_num_threads(os.cpu_count())
     module = get_model("squeezenet1_1")
@@ -100,10 +102,11 @@ def main():
     }
     low, high = (torch.tensor(np.asarray(b)).view(1, 3, 1, 1) for b in bounds)
     xt = torch.tensor(np.asarray(x).transpose(0, 3, 1, 2))
-    torch_fns = torch_cases(net, xt, torch.tensor(np.asarray(targets)), args, low, high)
+    torch_fns = torch_cases(net, xt, torch.tensor(np.asarray(targets), dtype=torch.long), args, low, high)
     units = {"saliency": 1, "smoothgrad": 1, "pgd": 1, "classviz_step": args.viz_steps}
     cases = []
-    for name, jax_fn in jax_cases.items():
+    for name in args.cases.split(","):
+        jax_fn = jax_cases[name]
         start = time.perf_counter()
         jax.block_until_ready(jax_fn())
         compile_s = time.perf_counter() - start
@@ -114,6 +117,7 @@ def main():
         cases.append({"case": f"{name} (batch {args.batch})", "jax_per_s": round(jax_rate, 3),
                       "torch_per_s": round(torch_rate, 3), "ratio": round(jax_rate / torch_rate, 3),
                       "jax_compile_s": round(compile_s, 2)})
+        print(json.dumps(cases[-1]), file=sys.stderr)  # progress; the result is the last stdout line
     print(json.dumps({"benchmark": "interpret", "cases": cases}))
 
 

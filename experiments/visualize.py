@@ -19,7 +19,7 @@ from jaxdl import imagenet, viz
 from jaxdl.data.digits import load_digits_images
 from jaxdl.interpret import (FoolConfig, ModuleLogits, OnePixelConfig, PGDConfig, SmoothGradConfig,
                              class_visualization, fgsm, fool, gradcam, noise_images, one_pixel_attack,
-                             perturbation_norms, pgd, predict, preset, saliency, smoothgrad, upsample_maps)
+                             perturbation_norms, pgd, predict, preset, quantize, saliency, smoothgrad, upsample_maps)
 from jaxdl.models import get_model, get_spec
 from jaxdl.train.classifier import fit_classifier
 from experiments.common import load_weights, preprocessing, print_result, read_inputs
@@ -157,13 +157,6 @@ def saliency_section(config: Config, s: Subject, workdir: Path):
                                     "figures": figures, "table": None}
 
 
-def quantised(s: Subject, x):
-    """Network inputs rounded to 8-bit pixels (what a saved image file holds)."""
-    if s.norm is None:
-        return jnp.round(x * 255) / 255
-    return imagenet.normalize(jnp.round(imagenet.deprocess(x, s.norm) * 255) / 255, s.norm)
-
-
 def fooling_section(config: Config, s: Subject, workdir: Path):
     targets = [resolve_class(s, t) for t in config.fool_targets] if s.norm is not None else \
         list(DIGIT_TARGETS[: len(config.fool_targets)])
@@ -172,7 +165,7 @@ def fooling_section(config: Config, s: Subject, workdir: Path):
     for target in targets:
         result = fool(s.logits_fn, s.params, s.x, jnp.full(len(s.labels), target), s.bounds, fool_config)
         linf, l2 = (np.asarray(v) for v in perturbation_norms(result.images, s.x, s.bounds))
-        saved = np.asarray(predict(s.logits_fn, s.params, quantised(s, result.images))) == target
+        saved = np.asarray(predict(s.logits_fn, s.params, quantize(result.images, s.bounds))) == target
         inside = bool(jnp.all((result.images >= s.bounds[0] - 1e-5) & (result.images <= s.bounds[1] + 1e-5)))
         rows.append({"target": s.label(target), "success_rate": float(np.mean(result.success)),
                      "success_after_uint8": float(saved.mean()), "median_iterations": float(np.median(result.iterations)),
@@ -251,6 +244,12 @@ def one_pixel_section(config: Config, s: Subject, workdir: Path):
         "title": "One-pixel attack", "text": text, "figures": figures, "table": table}
 
 
+def viz_preset(s: Subject, name: str, **overrides):
+    """A class-viz preset with its jitter scaled to the image (16 px at 224, 2 px on 28-px digits)."""
+    config = preset(name, **overrides)
+    return dataclasses.replace(config, jitter=min(config.jitter, s.x.shape[1] // 14))
+
+
 def class_viz_section(config: Config, s: Subject, workdir: Path):
     classes = [resolve_class(s, c) for c in config.viz_classes] if s.norm is not None else \
         list(DIGIT_VIZ[: len(config.viz_classes)])
@@ -264,7 +263,7 @@ def class_viz_section(config: Config, s: Subject, workdir: Path):
     rows, figures, finals = [], [], {}
     frame_every = config.viz_steps // 10 if config.viz_steps % 10 == 0 else config.viz_steps
     for name in config.viz_presets:
-        viz_config = preset(name, steps=config.viz_steps, frame_every=frame_every)
+        viz_config = viz_preset(s, name, steps=config.viz_steps, frame_every=frame_every)
         final, frames = class_visualization(s.logits_fn, s.params, start, targets, s.bounds, viz_config, key)
         finals[name] = final
         rows += [{"preset": name, "start": "noise", "class": s.label(c), "prob": float(p)}
@@ -281,15 +280,15 @@ def class_viz_section(config: Config, s: Subject, workdir: Path):
     figures.append(grid_figure(s, classes, finals, "regularisation preset", workdir / "classviz_presets.png"))
     hay = jnp.repeat(s.x[config.hay_index: config.hay_index + 1], len(classes), axis=0)
     from_hay, _ = class_visualization(s.logits_fn, s.params, hay, targets, s.bounds,
-                                      preset("default", steps=config.viz_steps, frame_every=frame_every), key)
+                                      viz_preset(s, "default", steps=config.viz_steps, frame_every=frame_every), key)
     rows += [{"preset": "default", "start": f"image {config.hay_index}", "class": s.label(c), "prob": float(p)}
              for c, p in zip(classes, target_probs(from_hay))]
     figures.append(grid_figure(s, classes, {f"from image {config.hay_index}": from_hay}, "", workdir / "classviz_from_image.png"))
     sweep = {}
     for lr in config.viz_learning_rates:
+        lr_config = viz_preset(s, "default", learning_rate=lr, steps=config.viz_steps, frame_every=frame_every)
         sweep[f"lr {lr:g}"], _ = class_visualization(s.logits_fn, s.params, start[:1], targets[:1], s.bounds,
-                                                     preset("default", learning_rate=lr, steps=config.viz_steps,
-                                                            frame_every=frame_every), key)
+                                                     lr_config, key)
     if sweep:
         figures.append(grid_figure(s, classes[:1], sweep, "learning rate", workdir / "classviz_learning_rates.png"))
     table = write_csv(workdir / "class_viz.csv", rows)

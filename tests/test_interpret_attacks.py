@@ -1,4 +1,6 @@
 """Fooling images, FGSM, PGD, the one-pixel attack and class visualisation on toy models."""
+import dataclasses
+
 import chex
 import jax
 import jax.numpy as jnp
@@ -6,7 +8,7 @@ import numpy as np
 import pytest
 
 from jaxdl.interpret import (ClassVizConfig, FoolConfig, OnePixelConfig, PGDConfig, class_visualization, fgsm, fool,
-                             one_pixel_attack, perturbation_norms, pgd, preset)
+                             one_pixel_attack, perturbation_norms, pgd, preset, quantize)
 from jaxdl.interpret.class_viz import gaussian_blur
 from jaxdl.interpret.one_pixel import DEState, apply_pixels, differential_evolution, rand1_donors
 
@@ -49,7 +51,7 @@ def test_pgd_stays_in_the_eps_ball_and_the_pixel_range():
 
 def test_fool_reaches_the_target_and_stops_per_image():
     params, _ = binary_params()
-    images = jax.random.uniform(jax.random.key(3), (4,) + SHAPE, minval=0.3, maxval=0.7)
+    images = quantize(jax.random.uniform(jax.random.key(3), (4,) + SHAPE, minval=0.3, maxval=0.7), UNIT)
     predicted = jnp.argmax(linear_logits(params, images), axis=-1)
     targets = jnp.array([1 - int(predicted[0]), int(predicted[1]), 1 - int(predicted[2]), int(predicted[3])])
     result = fool(linear_logits, params, images, targets, UNIT, FoolConfig(learning_rate=0.05, max_iters=200))
@@ -59,6 +61,33 @@ def test_fool_reaches_the_target_and_stops_per_image():
     np.testing.assert_array_equal(result.images[1::2], images[1::2])
     np.testing.assert_array_equal(jnp.argmax(linear_logits(params, result.images), -1), targets)
     assert float(result.images.min()) >= 0.0 and float(result.images.max()) <= 1.0
+    np.testing.assert_allclose(result.images * 255, np.round(result.images * 255), atol=1e-4)  # 8-bit pixels
+
+
+def test_quantize_rounds_to_the_nearest_8bit_pixel_in_normalised_units():
+    bounds = (jnp.array([-1.0, 0.0, -2.0]), jnp.array([1.0, 1.0, 2.0]))
+    x = jnp.array([[0.3, 0.5, 1.0]])
+    pixels = np.round((np.asarray(x) - np.asarray(bounds[0])) / np.array([2.0, 1.0, 4.0]) * 255)
+    np.testing.assert_allclose(quantize(x, bounds), np.asarray(bounds[0]) + pixels / 255 * np.array([2.0, 1.0, 4.0]),
+                               rtol=1e-6)
+
+
+def test_fool_success_holds_for_the_8bit_image_even_on_a_razor_thin_boundary():
+    """Class 1 wins when the mean pixel exceeds 127.1/255. From pixels 127, steps of 0.037/255
+    cross that after 3 steps, where rounding undoes it; the quantized stop test goes on to 128."""
+    def mean_logits(params, x):
+        m = x.reshape(x.shape[0], -1).mean(axis=1) - 127.1 / 255
+        return jnp.stack([-m, m], axis=1)
+
+    images = jnp.full((1,) + SHAPE, 127 / 255)
+    config = FoolConfig(learning_rate=1e-3, max_iters=50)
+    plain = fool(mean_logits, {}, images, jnp.array([1]), UNIT, dataclasses.replace(config, quantized=False))
+    assert int(plain.iterations[0]) == 3
+    assert int(jnp.argmax(mean_logits({}, quantize(plain.images, UNIT)), -1)[0]) == 0  # lost after rounding
+    result = fool(mean_logits, {}, images, jnp.array([1]), UNIT, config)
+    assert bool(result.success[0]) and int(result.iterations[0]) > 3
+    np.testing.assert_allclose(result.images * 255, 128, atol=1e-3)
+    assert int(jnp.argmax(mean_logits({}, result.images), -1)[0]) == 1
 
 
 def test_perturbation_norms_are_in_pixel_units():

@@ -1,5 +1,5 @@
 """Interpretation methods on the real ImageNet SqueezeNet 1.1 (skip without data), VGG16 shapes,
-the bad-input errors and the CLI."""
+the bad-input errors (the CLI commands: test_interpret_cli.py)."""
 import chex
 import jax
 import jax.numpy as jnp
@@ -43,10 +43,18 @@ def test_fooling_succeeds_on_real_images_within_range(squeezenet11, inputs):
 
 def test_gradcam_bad_layer_lists_squeezenet_layers(squeezenet11, inputs):
     params, _ = squeezenet11
-    with pytest.raises(ValueError, match="valid convolutional layers: classifier, conv1, fire2.*fire9$"):
+    with pytest.raises(ValueError, match="valid convolutional layers: conv1, fire2, fire3, .*, fire9, classifier$"):
         gradcam(get_model("squeezenet1_1"), params, inputs[0][:1], jnp.array([0]), "fire10")
 
 
+def test_gradcam_bad_layer_lists_vgg16_layers_in_network_order():
+    module = get_model("vgg16")
+    params = jax.eval_shape(module.init, jax.random.key(0), jnp.zeros((1, 224, 224, 3)))["params"]  # shapes only
+    with pytest.raises(ValueError, match="valid convolutional layers: conv1_1, conv1_2, conv2_1, .*, conv5_3$"):
+        gradcam(module, params, jnp.zeros((1, 224, 224, 3)), jnp.array([0]), "conv6_1")
+
+
+@pytest.mark.slow
 def test_vgg16_saliency_and_gradcam_shapes_with_random_weights():
     module = get_model("vgg16", num_classes=5)
     x = jax.random.uniform(jax.random.key(0), (2, 32, 32, 3))
@@ -59,7 +67,7 @@ def test_vgg16_saliency_and_gradcam_shapes_with_random_weights():
 
 def test_wrong_image_size_is_a_clear_error():
     module = get_model("mnist_cnn")
-    params = module.init(jax.random.key(0), jnp.zeros((1, 28, 28, 1)))["params"]
+    params = jax.eval_shape(module.init, jax.random.key(0), jnp.zeros((1, 28, 28, 1)))["params"]  # shapes only
     with pytest.raises(ValueError, match=r"expected images of shape \(N, 28, 28, 1\), got \(1, 32, 32, 1\)"):
         saliency(ModuleLogits(module, (28, 28, 1)), params, jnp.zeros((1, 32, 32, 1)), jnp.array([0]))
 
@@ -69,16 +77,3 @@ def test_unknown_class_is_a_clear_error():
         imagenet.class_index("dragon")
 
 
-def test_cli_saliency_saves_documented_npz(data_dir, tmp_path):
-    from experiments.cli import main
-
-    x_path = tmp_path / "two.npz"
-    with np.load(data_dir / "imagenet/imagenet_val_25.npz", allow_pickle=False) as d:
-        np.savez(x_path, X=d["X"][:2], y=d["y"][:2])
-    out = tmp_path / "sal.npz"
-    assert main(["saliency", str(x_path), "--weights", str(data_dir / "weights/squeezenet1_1_onnx_zoo"),
-                 "--out", str(tmp_path), "--save-npz", str(out)]) == 0
-    with np.load(out) as saved:
-        chex.assert_shape([saved["saliency"], saved["logits"], saved["targets"]], [(2, 224, 224), (2, 1000), (2,)])
-    assert main(["fool", str(x_path), "--weights", str(data_dir / "weights/squeezenet1_1_onnx_zoo"),
-                 "--target", "dragon"]) == 2

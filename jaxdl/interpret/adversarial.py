@@ -31,6 +31,12 @@ def clip_to_bounds(x, bounds):
     return jnp.clip(x, bounds[0], bounds[1])
 
 
+def quantize(x, bounds):
+    """Round normalised inputs to the nearest 8-bit pixel value (what a saved image file holds)."""
+    low, high = bounds
+    return low + jnp.round((x - low) / (high - low) * 255.0) / 255.0 * (high - low)
+
+
 def perturbation_norms(adversarial, original, bounds):
     """L-inf and L2 of ``adversarial - original`` (N,H,W,C) in 0..255 pixel units: two (N,)."""
     delta = to_pixel_units(adversarial - original, bounds).reshape(adversarial.shape[0], -1)
@@ -40,28 +46,31 @@ def perturbation_norms(adversarial, original, bounds):
 @dataclasses.dataclass(frozen=True)
 class FoolConfig:
     """Steps ``x += learning_rate * g / ||g||_2`` on the target score, at most ``max_iters``;
-    ``images_per_batch`` images iterate side by side (each stops on its own only when 1)."""
+    ``images_per_batch`` images iterate side by side (each stops on its own only when 1).
+    With ``quantized`` the stop test and the returned image use the image rounded to 8-bit
+    pixels, so the success holds for the saved uint8 file too."""
 
     learning_rate: float = 1.0
     max_iters: int = 100
     images_per_batch: int = 1
+    quantized: bool = True
 
 
 class FoolResult(NamedTuple):
-    images: jax.Array  # (N,H,W,C) fooling images (normalised input space)
+    images: jax.Array  # (N,H,W,C) fooling images (normalised input space; on the 8-bit grid if quantized)
     iterations: jax.Array  # (N,) gradient steps taken
     success: jax.Array  # (N,) bool: the model predicts the target on ``images``
 
 
 def _fool_one(logits_fn, params, bounds, config, image, target):
-    def score(x):
-        logits = logits_fn(params, x[None])[0]
+    def output(x):
+        return quantize(x, bounds) if config.quantized else x
+
+    def score(x):  # scored at the output image; straight-through gradient past the rounding
+        logits = logits_fn(params, (x + jax.lax.stop_gradient(output(x) - x))[None])[0]
         return logits[target], logits
 
     score_and_grad = jax.value_and_grad(score, has_aux=True)
-
-    def predicts_target(x):
-        return jnp.argmax(logits_fn(params, x[None])[0]) == target
 
     def keep_going(state):
         _, i, done = state
@@ -74,8 +83,10 @@ def _fool_one(logits_fn, params, bounds, config, image, target):
         moved = clip_to_bounds(x + config.learning_rate * g / (jnp.linalg.norm(g) + 1e-12), bounds)
         return jnp.where(done, x, moved), i + (~done).astype(jnp.int32), done
 
-    x, iterations, _ = jax.lax.while_loop(keep_going, step, (image, jnp.int32(0), jnp.bool_(False)))
-    return x, iterations, predicts_target(x)
+    x, iterations, done = jax.lax.while_loop(keep_going, step, (image, jnp.int32(0), jnp.bool_(False)))
+    x = output(x)
+    success = done | (jnp.argmax(logits_fn(params, x[None])[0]) == target)
+    return x, iterations, success
 
 
 @functools.partial(jax.jit, static_argnames=("logits_fn", "config"))

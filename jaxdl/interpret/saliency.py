@@ -12,6 +12,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from jaxdl.models import MODELS
+
 
 @dataclasses.dataclass(frozen=True)
 class ModuleLogits:
@@ -101,12 +103,21 @@ def smoothgrad(logits_fn, params, images, targets, config: SmoothGradConfig, rng
     return channel_max_abs(smoothgrad_gradients(logits_fn, params, images, targets, config, rng))
 
 
+def network_order(module) -> tuple:
+    """The layer names of a registered architecture in network order (``get_spec(..).layers``);
+    () for a module that is not in the registry."""
+    return next((spec.layers for spec in MODELS.values() if type(module) is spec.build), ())
+
+
 def gradcam_layers(module, params, image_shape) -> tuple:
-    """Names of the model's intermediates Grad-CAM can use (the named top-level layers), for an
-    input of shape ``image_shape`` (H,W,C)."""
+    """Names of the model's intermediates Grad-CAM can use (named top-level layers with a 4-d
+    output), for an input of shape ``image_shape`` (H,W,C), in network order when the
+    architecture is registered (else alphabetical)."""
     _, acts = jax.eval_shape(lambda p, x: module.apply({"params": p}, x), params,
                              jax.ShapeDtypeStruct((1,) + tuple(image_shape), jnp.float32))
-    return tuple(name for name, value in acts.items() if name in params and len(value.shape) == 4)
+    usable = [name for name, value in acts.items() if name in params and len(value.shape) == 4]
+    order = network_order(module)
+    return tuple(sorted(usable, key=lambda name: (order.index(name) if name in order else len(order), name)))
 
 
 def check_layer(module, params, image_shape, layer: str) -> None:
@@ -153,9 +164,16 @@ def gradcam(module, params, images, targets, layer: str):
     """Grad-CAM maps (N,h,w) at the resolution of ``layer``: ReLU(sum_k alpha_k A_k) with A the
     named intermediate ``layer`` and alpha_k the spatial mean of d score / d(layer output)_k.
 
+    How the gradient w.r.t. an inner layer is obtained without hooks: the forward pass runs
+    under ``flax.linen.intercept_methods`` with an interceptor that adds a zero-valued
+    ``offset`` (shape of the layer output) to what the top-level submodule ``layer`` returns.
+    The network's output is unchanged, and d score / d offset at offset = 0 is exactly
+    d score / d(layer output). It is a pure function of ``offset``, so jit/vmap apply.
+
     For layers whose intermediate is ReLU(conv output) (VGG ``conv*``, SqueezeNet ``conv1``,
     ``classifier``) the gradient is taken at the conv output, as a PyTorch forward hook on the
-    conv module would. An unknown ``layer`` raises ValueError listing the valid ones.
+    conv module would. An unknown ``layer`` raises ValueError listing the valid ones in
+    network order.
     """
     check_layer(module, params, images.shape[1:], layer)
     return _gradcam(module, params, images, targets, layer)
