@@ -3,8 +3,8 @@ their conditional variants cG(z, y), cD(x, y) with the label injected as one-hot
 
 Layout (NHWC). With ``s = 7`` (28x28, two upsamplings) or ``s = 4`` (32x32, three):
   G: z (N, z_dim) [+ one-hot y] -> Dense s*s*C -> BN -> ReLU -> [ConvT 4x4/2 -> BN -> ReLU]*
-     -> ConvT 4x4/2 to ``channels`` -> tanh, output (N, H, W, channels) in [-1, 1]; the
-     conditional G appends the one-hot maps of y to the input of every transposed conv too;
+     -> ConvT 4x4/2 to ``channels`` -> tanh, output (N, H, W, channels) in [-1, 1] (the
+     conditional G's input is z with the one-hot y appended: a 1x1 label map);
   D: x (N, H, W, channels) [+ one-hot y maps (N, H, W, classes)] -> Conv 4x4/2 -> LeakyReLU(0.2)
      -> [Conv 4x4/2 -> BN -> LeakyReLU(0.2)]* -> Dense 1: the logit of "real", shape (N,).
 Widths double at each lower resolution; all weights ~ N(0, 0.02), BN scales ~ N(1, 0.02).
@@ -67,18 +67,11 @@ class Generator(nn.Module):
         x = nn.relu(_batch_norm(train, "bn0")(x.reshape(-1, start, start, features)))
         for i in range(1, n_up):
             features //= 2
-            x = nn.ConvTranspose(features, (4, 4), (2, 2), padding="SAME", kernel_init=INIT,
-                                 name=f"deconv{i}")(self._with_labels(x, y))
+            x = nn.ConvTranspose(features, (4, 4), (2, 2), padding="SAME", kernel_init=INIT, name=f"deconv{i}")(x)
             x = nn.relu(_batch_norm(train, f"bn{i}")(x))
         x = nn.ConvTranspose(self.channels, (4, 4), (2, 2), padding="SAME", kernel_init=INIT,
-                             name=f"deconv{n_up}")(self._with_labels(x, y))
+                             name=f"deconv{n_up}")(x)
         return jnp.tanh(x)
-
-    def _with_labels(self, x, y):
-        """Feature maps (N, h, w, C) with the one-hot label maps appended (conditional only)."""
-        if y is None:
-            return x
-        return jnp.concatenate([x, label_maps(y, self.num_classes, x.shape[1], x.shape[2])], axis=-1)
 
 
 class Discriminator(nn.Module):
