@@ -61,7 +61,8 @@ def load_domains(data: Path | None, build_target: bool, seed: int):
 
 
 def train_method(method: str, config: Config, domains, workdir: Path, steps: int, scale: float, tag: str):
-    """Train one method with the shared loop; returns (params, eval records)."""
+    """Train one method with the shared loop (checkpoints in checkpoints/<tag>, metrics in
+    logs/<tag>.csv); returns (params, logger, final test accuracies, apply)."""
     xs, ys, xs_test, ys_test = domains["source"]
     xt, _, xt_test, yt_test = domains["target"]
     model = DANN()

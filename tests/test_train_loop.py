@@ -143,7 +143,7 @@ def curve_process(devices: int, **env):
 
 def curve_of(process) -> dict:
     out, err = process.communicate(timeout=300)
-    assert process.returncode == 0, err[-2000:]
+    assert process.returncode == 0, f"exit {process.returncode}: {err[-2000:]}"
     return json.loads(out.strip().splitlines()[-1])
 
 
