@@ -19,11 +19,20 @@ def load_weights(model: str, weights):
     if weights is None:
         raise ValueError(f"--weights is required for {model}: a converted .npz or a source checkpoint")
     path = Path(weights)
-    if path.is_file() and path.suffix == ".npz" and sidecar_path(path).is_file():
+    if path.is_file() and path.suffix == ".npz" and (sidecar_path(path).is_file() or _is_jaxdl_npz(path)):
         return load_params(path, model)
     from weights_convert import convert_file
 
     return convert_file(model, path)
+
+
+def _is_jaxdl_npz(path: Path) -> bool:
+    """A converted file keeps Flax names ('conv1/kernel'); torchvision keys have dots."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return any(name.endswith("/kernel") for name in data.files)
+    except (OSError, ValueError):
+        return False  # the converter reports the damaged file
 
 
 def preprocessing(meta: dict) -> dict:
