@@ -67,8 +67,9 @@ def train_method(method: str, config: Config, domains, workdir: Path, steps: int
     xt, _, xt_test, yt_test = domains["target"]
     model = DANN()
     optimizer = dann.make_optimizer(config.optimizer, steps, config.learning_rate)
-    step = loop.jit_step(dann.make_step(model, optimizer, method, steps, config.gamma, scale, config.threshold))
-    apply = dann.make_apply(model)
+    step = loop.jit_step(dann.make_step(model, optimizer, method, steps, config.gamma, scale, config.threshold,
+                                        config.input_norm))
+    apply = dann.make_apply(model, input_norm=config.input_norm)
     k = config.eval_size
     curve_sets = ((xs_test[:k], ys_test[:k]), (xt_test[:k], yt_test[:k]))
 

@@ -51,6 +51,18 @@ def test_each_method_steps_with_finite_metrics(method):
     assert moved["conv1"]["kernel"] and moved["label_out"]["kernel"]
 
 
+def test_standardize_gives_zero_mean_per_image_and_channel():
+    from jaxdl.models.dann import standardize
+
+    x = standardize(BATCH["xs"])
+    chex.assert_type(x, jnp.float32)
+    np.testing.assert_allclose(x.mean(axis=(1, 2)), 0.0, atol=1e-4)
+    optimizer = dann.make_optimizer("sgd", 10)
+    step = dann.make_step(MODEL, optimizer, "dann", 10, input_norm="standardize")
+    _, metrics = step(dann.init_state(MODEL, optimizer, 0), BATCH)
+    assert np.isfinite(float(metrics["loss"]))
+
+
 def test_step_rejects_float_images():
     optimizer = dann.make_optimizer("adam", 10, 1e-3)
     step = dann.make_step(MODEL, optimizer, "dann", 10)

@@ -45,3 +45,14 @@ class DANN(nn.Module):
 def preprocess(images):
     """uint8 (N,32,32,3) -> float32 in [-1, 1]."""
     return images.astype(jnp.float32) / 127.5 - 1.0
+
+
+def standardize(images):
+    """uint8 (N,32,32,3) -> float32 with zero mean and (about) unit variance per image and
+    channel (removes the colour and brightness of MNIST-M's backgrounds)."""
+    x = images.astype(jnp.float32)
+    mean, std = x.mean(axis=(1, 2), keepdims=True), x.std(axis=(1, 2), keepdims=True)
+    return (x - mean) / (std + 1.0)
+
+
+INPUT_NORMS = {"scale": preprocess, "standardize": standardize}

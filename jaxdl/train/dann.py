@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import optax
 
 from jaxdl.grl import annealed_learning_rate, reversal_schedule
-from jaxdl.models.dann import preprocess
+from jaxdl.models.dann import INPUT_NORMS
 from jaxdl.train.state import create_state
 
 METHODS = ("source_only", "dann", "no_reversal", "pseudo")
@@ -49,8 +49,10 @@ def domain_loss_and_accuracy(domain_logits, n_source: int):
 
 
 def make_step(model, optimizer, method: str, total_steps: int, gamma: float = 10.0, scale: float = 1.0,
-              threshold: float = 0.9):
-    """``step(state, batch) -> (state, metrics)`` for ``method`` (see the module docstring)."""
+              threshold: float = 0.9, input_norm: str = "scale"):
+    """``step(state, batch) -> (state, metrics)`` for ``method`` (see the module docstring);
+    ``input_norm``: a key of ``jaxdl.models.dann.INPUT_NORMS``."""
+    preprocess = INPUT_NORMS[input_norm]
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; expected one of {METHODS}")
     ramp = reversal_schedule(total_steps, gamma, scale)
@@ -88,9 +90,11 @@ def make_step(model, optimizer, method: str, total_steps: int, gamma: float = 10
     return step
 
 
-def make_apply(model, batch_size: int = 1000):
+def make_apply(model, batch_size: int = 1000, input_norm: str = "scale"):
     """``apply(params, images uint8 (N,32,32,3)) -> (logits (N,10), features (N,1200),
     domain_logits (N,))`` jitted once, evaluated in fixed-size chunks (last one padded)."""
+    preprocess = INPUT_NORMS[input_norm]
+
     @jax.jit
     def chunk(params, x):
         logits, acts = model.apply({"params": params}, preprocess(x))
