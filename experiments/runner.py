@@ -35,13 +35,15 @@ def run_experiment(name: str, run_fn, config, workdir, data=None) -> dict:
     return results
 
 
-# name -> module; each exposes Config (frozen dataclass), quick(config) -> config, run(config, workdir, data)
-CHAPTERS = {}
-CHAPTERS["gan"] = "experiments.gan"
-CHAPTERS["transfer"] = "experiments.transfer"
-CHAPTERS["dann"] = "experiments.dann"
-CHAPTERS["basics"] = "experiments.basics"
-CHAPTERS["visualize"] = "experiments.visualize"
+# name -> module, in the practical's order; each module exposes Config (frozen dataclass),
+# quick(config) -> config and run(config, workdir, data) -> dict.
+CHAPTERS = {
+    "basics": "experiments.basics",
+    "transfer": "experiments.transfer",
+    "visualize": "experiments.visualize",
+    "dann": "experiments.dann",
+    "gan": "experiments.gan",
+}
 
 
 def add_config_args(parser, cls):
