@@ -92,3 +92,16 @@ def test_dann_training_learns_the_source_labels():
     state, _ = loop.fit(step, dann.init_state(MODEL, optimizer, 0), batches, num_steps=60, log_every=60)
     result = dann.evaluate(dann.make_apply(MODEL, 128), state.params, (x, y), (255 - x, y))
     assert result["source_acc"] > 0.95
+
+
+def test_invert_channels_maps_each_channel_to_itself_or_its_inverse():
+    from jaxdl.models.dann import invert_channels
+
+    x = jnp.asarray(BATCH["xs"])
+    chex.assert_trees_all_equal(invert_channels(jax.random.key(0), x, 1.0), 255 - x)
+    chex.assert_trees_all_equal(invert_channels(jax.random.key(0), x, 0.0), x)
+    out = invert_channels(jax.random.key(1), x)
+    chex.assert_type(out, jnp.uint8)
+    kept = jnp.all(out == x, axis=(1, 2))
+    assert bool(jnp.all(kept | jnp.all(out == 255 - x, axis=(1, 2))))
+    assert 0 < int(kept.sum()) < kept.size  # (8 images x 3 channels, key 1: both cases occur)

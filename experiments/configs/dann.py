@@ -9,7 +9,8 @@ class DannConfig:
     batch_size: int = 64
     optimizer: str = "adam"  # "sgd" = the paper's SGD momentum 0.9 (use learning_rate 0.01)
     learning_rate: float = 1e-3  # mu0 of the annealing mu0 / (1 + 10 p)^0.75
-    input_norm: str = "scale"  # or "standardize": per-image, per-channel zero mean / unit variance
+    input_norm: str = "standardize"  # per-image, per-channel zero mean / unit variance; or "scale" (to [-1, 1])
+    augment: str = "invert"  # each source image channel inverted with probability 0.5; or "none"
     gamma: float = 10.0  # reversal-factor ramp lam_p = scale * (2 / (1 + exp(-gamma p)) - 1)
     reversal_scale: float = 1.0
     threshold: float = 0.9  # pseudo-labelling: confidence needed to use a target prediction

@@ -4,6 +4,7 @@ classifier (100-1 logit) behind a gradient reversal layer."""
 from typing import Optional
 
 import flax.linen as nn
+import jax
 import jax.numpy as jnp
 
 from jaxdl.grl import grad_reverse
@@ -56,3 +57,15 @@ def standardize(images):
 
 
 INPUT_NORMS = {"scale": preprocess, "standardize": standardize}
+
+
+def invert_channels(key, images, p: float = 0.5):
+    """uint8 (N,H,W,C) -> uint8: each channel of each image replaced by ``255 - channel`` with
+    probability ``p`` (MNIST-M digits are ``|photo - digit|``: their strokes are darker or lighter
+    than the background and coloured; inverting grey MNIST channels at random shows the source
+    classifier both polarities and 2^C colourings)."""
+    flip = jax.random.bernoulli(key, p, (images.shape[0], 1, 1, images.shape[-1]))
+    return jnp.where(flip, 255 - images, images)
+
+
+AUGMENTATIONS = {"none": lambda key, images: images, "invert": invert_channels}

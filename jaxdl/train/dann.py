@@ -18,8 +18,8 @@ import jax.numpy as jnp
 import optax
 
 from jaxdl.grl import annealed_learning_rate, reversal_schedule
-from jaxdl.models.dann import INPUT_NORMS
-from jaxdl.train.state import create_state
+from jaxdl.models.dann import AUGMENTATIONS, INPUT_NORMS
+from jaxdl.train.state import create_state, step_key
 
 METHODS = ("source_only", "dann", "no_reversal", "pseudo")
 
@@ -49,16 +49,17 @@ def domain_loss_and_accuracy(domain_logits, n_source: int):
 
 
 def make_step(model, optimizer, method: str, total_steps: int, gamma: float = 10.0, scale: float = 1.0,
-              threshold: float = 0.9, input_norm: str = "scale"):
+              threshold: float = 0.9, input_norm: str = "scale", augment: str = "none"):
     """``step(state, batch) -> (state, metrics)`` for ``method`` (see the module docstring);
-    ``input_norm``: a key of ``jaxdl.models.dann.INPUT_NORMS``."""
-    preprocess = INPUT_NORMS[input_norm]
+    ``input_norm``: a key of ``jaxdl.models.dann.INPUT_NORMS``; ``augment``: a key of
+    ``jaxdl.models.dann.AUGMENTATIONS`` applied to the source images (per-step key)."""
+    preprocess, augmentation = INPUT_NORMS[input_norm], AUGMENTATIONS[augment]
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; expected one of {METHODS}")
     ramp = reversal_schedule(total_steps, gamma, scale)
 
-    def loss_fn(params, batch, lam):
-        xs, xt = preprocess(batch["xs"]), preprocess(batch["xt"])
+    def loss_fn(params, batch, lam, key):
+        xs, xt = preprocess(augmentation(key, batch["xs"])), preprocess(batch["xt"])
         n = xs.shape[0]
         grl = {"dann": lam, "no_reversal": -lam}.get(method, 0.0)
         logits, acts = model.apply({"params": params}, jnp.concatenate([xs, xt]), lam=grl)
@@ -80,7 +81,8 @@ def make_step(model, optimizer, method: str, total_steps: int, gamma: float = 10
         chex.assert_equal_shape([batch["xs"], batch["xt"]])
         chex.assert_type([batch["xs"], batch["xt"]], jnp.uint8)
         lam = ramp(state.step)
-        (_, metrics), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params, batch, lam)
+        grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
+        (_, metrics), grads = grad_fn(state.params, batch, lam, step_key(state))
         chex.assert_trees_all_equal_shapes_and_dtypes(grads, state.params)
         updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
         new = state.replace(step=state.step + 1, params=optax.apply_updates(state.params, updates),
