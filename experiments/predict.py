@@ -1,5 +1,4 @@
 """Chapter 1 basics: ``jaxdl predict``, ``jaxdl activations``, ``jaxdl eval-imagenet``."""
-import functools
 import time
 from pathlib import Path
 

@@ -55,6 +55,8 @@ def plan(data: Path | None, weights_dir: Path | None, quick: bool):
             notes.append(f"{chapter}: {', '.join(missing)} not found in {data or 'any data folder'}: "
                          "ran on embedded data; pass --data DIR holding them to use the real data")
         runs.append((chapter, chapter, config))
+        if chapter == "gan":  # the practical compares the unconditional and the conditional GAN
+            runs.append(("gan_conditional", chapter, dataclasses.replace(config, conditional=True)))
     vgg16 = find_vgg16(weights_dir)
     if "transfer" in CHAPTERS and vgg16 is not None:
         module = importlib.import_module(CHAPTERS["transfer"])

@@ -9,7 +9,6 @@ Without the 15-Scene data it transfers a small CNN trained on digits 0-4 to digi
 """
 import csv
 import dataclasses
-import os
 import shutil
 import time
 from pathlib import Path
@@ -22,6 +21,7 @@ from jaxdl.data.digits import load_digits_images
 from jaxdl.data.images import load_image
 from jaxdl.data.scene15 import load_scene15
 from jaxdl.models import get_model
+from jaxdl.paths import cache_dir
 from jaxdl.train.classifier import fit_classifier
 from jaxdl.train.logging import MetricsLogger
 from jaxdl.transfer import classifiers as clf
@@ -146,8 +146,8 @@ def result_figures(scored: Scored, y_test, classes, images, workdir: Path, tag: 
     return names
 
 
-def cache_dir(config: Config) -> Path:
-    return Path(config.cache_dir or os.environ.get("JAXDL_CACHE") or Path.home() / ".cache/jaxdl/features")
+def feature_cache(config: Config) -> Path:
+    return cache_dir(config.cache_dir, "features")
 
 
 def extract(config: Config, params, paths, layers, pre: Preprocessing, label: str, num_classes: int = 1000):
@@ -155,7 +155,7 @@ def extract(config: Config, params, paths, layers, pre: Preprocessing, label: st
     start = time.perf_counter()
     with tqdm(total=len(paths), desc=f"{label} features", unit="img", leave=False) as bar:
         features, cached = extract_features(config.model, params, paths, layers, pre, batch_size=config.batch_size,
-                                            cache_dir=cache_dir(config), progress=bar.update,
+                                            cache_dir=feature_cache(config), progress=bar.update,
                                             num_classes=num_classes)
     return features, time.perf_counter() - start, cached
 

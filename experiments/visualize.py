@@ -20,7 +20,7 @@ from jaxdl.data.digits import load_digits_images
 from jaxdl.interpret import (FoolConfig, ModuleLogits, OnePixelConfig, PGDConfig, SmoothGradConfig,
                              class_visualization, fgsm, fool, gradcam, noise_images, one_pixel_attack,
                              perturbation_norms, pgd, predict, preset, quantize, saliency, smoothgrad, upsample_maps)
-from jaxdl.models import get_model, get_spec
+from jaxdl.models import get_model
 from jaxdl.train.classifier import fit_classifier
 from experiments.common import load_weights, preprocessing, print_result, read_inputs
 from experiments.configs.visualize import VisualizeConfig as Config

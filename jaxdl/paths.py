@@ -23,3 +23,10 @@ def data_file(relative: str, explicit=None) -> Path | None:
     if root is None or not (root / relative).exists():
         return None
     return root / relative
+
+
+def cache_dir(explicit=None, sub: str = "") -> Path:
+    """Where computed artefacts are cached: ``explicit``, else ``$JAXDL_CACHE``, else
+    ``~/.cache/jaxdl``; ``sub`` names a sub-folder (e.g. "features")."""
+    root = Path(os.environ.get("JAXDL_CACHE") or Path.home() / ".cache" / "jaxdl")
+    return Path(explicit) if explicit else root / sub

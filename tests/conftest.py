@@ -42,3 +42,17 @@ def imagenet25(data_dir):
 @pytest.fixture(scope="session")
 def torch():
     return pytest.importorskip("torch", reason="PyTorch reference tests need the torch extra")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory):
+    """Tests never read or fill the user's ~/.cache/jaxdl: each session starts with an empty cache."""
+    import os
+
+    previous = os.environ.get("JAXDL_CACHE")
+    os.environ["JAXDL_CACHE"] = str(tmp_path_factory.mktemp("jaxdl_cache"))
+    yield
+    if previous is None:
+        os.environ.pop("JAXDL_CACHE")
+    else:
+        os.environ["JAXDL_CACHE"] = previous

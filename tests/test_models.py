@@ -1,6 +1,5 @@
 """Architecture facts: parameter counts, named intermediates, early stopping, dropout."""
 import chex
-import flax.traverse_util
 import jax
 import jax.numpy as jnp
 import numpy as np

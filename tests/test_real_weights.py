@@ -4,7 +4,6 @@ imagenet/val_subset, and the top-5 of the 25 images of imagenet_val_25.npz."""
 import jax
 import jax.numpy as jnp
 import numpy as np
-import pytest
 
 from jaxdl import imagenet
 from jaxdl.models import get_model

@@ -10,24 +10,18 @@ The classifier (``mnist_cnn``) is trained once and cached on disk, keyed by the 
 data's hash, the seed and the epochs, so every run scores with the same network.
 """
 import hashlib
-import os
-from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from jaxdl.models import get_model
+from jaxdl.paths import cache_dir
 from jaxdl.train.classifier import fit_classifier, predict_classes
 from jaxdl.weights import load_params, save_params
 
 ARCH = "mnist_cnn"
 INPUT_SIZE = 28
-
-
-def cache_dir(explicit=None) -> Path:
-    """``explicit``, ``$JAXDL_CACHE`` or ``~/.cache/jaxdl``."""
-    return Path(explicit or os.environ.get("JAXDL_CACHE") or Path.home() / ".cache" / "jaxdl")
 
 
 def data_hash(*arrays) -> str:

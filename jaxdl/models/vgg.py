@@ -8,7 +8,6 @@ so the outputs equal torchvision's without transposing activations at run time.
 from typing import Optional
 
 import flax.linen as nn
-import jax.numpy as jnp
 
 from jaxdl.models.layers import adaptive_avg_pool, max_pool
 

@@ -98,7 +98,7 @@ def fit(train_step: JittedStep, state, batches: Callable[[int], Iterable], *, nu
     start = int(state.step)
     first_record = len(logger.records)
     stream: Iterator = prefetch(iter(batches(start)), prefetch_size, lambda b: shard_batch(b, mesh))
-    pending, window, window_start = [], [], start
+    pending, window = [], []
     ckpt_every = checkpointer.every if checkpointer is not None else 0
 
     for step in range(start + 1, num_steps + 1):
@@ -120,7 +120,7 @@ def fit(train_step: JittedStep, state, batches: Callable[[int], Iterable], *, nu
         if at_log:
             record = logger.log(step, _mean(window))
             logger.flush()
-            window, window_start = [], step
+            window = []
         for fn in hook_due:
             extra = fn(step, state)
             if extra:
