@@ -181,8 +181,9 @@ def run(config: Config, workdir: Path, data: Path | None) -> dict:
     sweep_rows.sort(key=lambda r: r["reversal_scale"])
     figures = [curves_figure(loggers, workdir / "curves.png").name]
     table = write_table(rows, workdir, "results")
-    write_table(sweep_rows, workdir, "sweep")
-    figures.append(sweep_figure(sweep_rows, workdir / "sweep.png").name)
+    if sweep_rows:  # empty without a DANN method and without a sweep
+        write_table(sweep_rows, workdir, "sweep")
+        figures.append(sweep_figure(sweep_rows, workdir / "sweep.png").name)
     titles = {"source_only": "before adaptation (source only)", "dann": "after adaptation (DANN)",
               "no_reversal": "no reversal"}
     embeddings = {titles[m]: embed(features[m], config.embedding, config.seed) for m in titles if m in features}
@@ -201,10 +202,11 @@ def run(config: Config, workdir: Path, data: Path | None) -> dict:
          "text": "PCA of the 1200-d features of test images: with DANN the two domains overlap, the "
                  "domain classifier is pushed towards chance; without reversal they separate.",
          "figures": ["embedding.png"] if embeddings else [], "table": None},
-        {"title": "Q4. Effect of the reversal factor", "text": "; ".join(
-            f"scale {r['reversal_scale']:g} ({r['steps']} steps): target {r['target_acc']:.4f}"
-            for r in sweep_rows),
-         "figures": ["sweep.png"], "table": "sweep.csv"},
     ]
+    if sweep_rows:
+        sweep_text = "; ".join(f"scale {r['reversal_scale']:g} ({r['steps']} steps): target "
+                               f"{r['target_acc']:.4f}" for r in sweep_rows)
+        sections.append({"title": "Q4. Effect of the reversal factor", "text": sweep_text,
+                         "figures": ["sweep.png"], "table": "sweep.csv"})
     return {"data_used": description, "target_accuracy": accuracy, "results": rows, "sweep": sweep_rows,
             "steps": config.steps, "seed": config.seed, "runs": 1, "figures": figures, "sections": sections}

@@ -20,3 +20,10 @@ def test_dann_chapter_on_embedded_data_writes_its_report_material(tmp_path):
     # a resumed run restores the finished checkpoints instead of training again
     again = chapter.run(dataclasses.replace(TINY, resume=True), tmp_path, None)
     assert again["target_accuracy"] == results["target_accuracy"]
+
+
+def test_source_only_without_sweep_has_no_sweep_section(tmp_path):
+    config = dataclasses.replace(TINY, methods=("source_only",), sweep=())
+    results = chapter.run(config, tmp_path, None)
+    assert results["sweep"] == [] and not (tmp_path / "sweep.csv").exists()
+    assert all("reversal factor" not in s["title"] for s in results["sections"])
