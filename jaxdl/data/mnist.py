@@ -31,20 +31,31 @@ def _find_idx(folder: Path, name: str) -> Path | None:
     return None
 
 
+def resolve_npz(path, default: str, missing: str) -> Path:
+    """``path`` (a file, or a folder holding the default's file name), else the data folder's
+    ``default``; FileNotFoundError(``missing``) when there is none."""
+    path = Path(path) if path is not None else data_file(default)
+    if path is None:
+        raise FileNotFoundError(missing)
+    name = Path(default).name
+    return path / name if path.is_dir() and (path / name).is_file() else path
+
+
+def read_split_npz(path: Path, split: str):
+    """(x_<split>, y_<split> as int64) from a Keras-layout .npz, without pickle."""
+    with np.load(path, allow_pickle=False) as data:
+        return data[f"x_{split}"], data[f"y_{split}"].astype(np.int64)
+
+
 def load_mnist(path=None, split: str = "train"):
     """(x (N,28,28) uint8, y (N,) int64) of ``split`` ("train"/"test") from ``path``: a Keras
     ``mnist.npz``, or a folder holding ``mnist.npz`` or the IDX files. Default: the data
     folder's ``mnist/mnist.npz``. Never touches the network."""
     if split not in IDX_NAMES:
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
-    path = Path(path) if path is not None else data_file("mnist/mnist.npz")
-    if path is None:
-        raise FileNotFoundError("MNIST not found: pass a mnist.npz / IDX folder or set JAXDL_DATA")
-    if path.is_dir() and (path / "mnist.npz").is_file():
-        path = path / "mnist.npz"
+    path = resolve_npz(path, "mnist/mnist.npz", "MNIST not found: pass a mnist.npz / IDX folder or set JAXDL_DATA")
     if path.is_file():
-        with np.load(path, allow_pickle=False) as data:
-            return data[f"x_{split}"], data[f"y_{split}"].astype(np.int64)
+        return read_split_npz(path, split)
     files = [_find_idx(path, name) for name in IDX_NAMES[split]]
     if None in files:
         raise FileNotFoundError(f"{path}: expected mnist.npz or the IDX files {IDX_NAMES[split]}")

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 
 from jaxdl.data.images import IMAGE_SUFFIXES, load_image
-from jaxdl.paths import data_file
+from jaxdl.data.mnist import read_split_npz, resolve_npz
 
 
 def load_mnist_m(path=None, split: str = "train"):
@@ -15,14 +15,10 @@ def load_mnist_m(path=None, split: str = "train"):
     ``<file> <label>``). Default: the data folder's ``mnist_m/mnist_m.npz``."""
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
-    path = Path(path) if path is not None else data_file("mnist_m/mnist_m.npz")
-    if path is None:
-        raise FileNotFoundError("MNIST-M not found: pass mnist_m.npz or its PNG folder, or set JAXDL_DATA")
-    if path.is_dir() and (path / "mnist_m.npz").is_file():
-        path = path / "mnist_m.npz"
+    path = resolve_npz(path, "mnist_m/mnist_m.npz",
+                       "MNIST-M not found: pass mnist_m.npz or its PNG folder, or set JAXDL_DATA")
     if path.is_file():
-        with np.load(path, allow_pickle=False) as data:
-            return data[f"x_{split}"], data[f"y_{split}"].astype(np.int64)
+        return read_split_npz(path, split)
     labels = path / f"mnist_m_{split}_labels.txt"
     if not labels.is_file():
         raise FileNotFoundError(f"{path}: expected mnist_m.npz or mnist_m_{split}/ + {labels.name}")
