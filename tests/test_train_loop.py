@@ -170,3 +170,18 @@ def test_two_processes_on_localhost_give_the_same_loss_curve():
     for curve in curves:
         assert curve["devices"] == 2
         np.testing.assert_allclose(curve["loss"], one["loss"], rtol=1e-5, atol=1e-6)
+
+
+def test_prefetch_stops_its_thread_when_the_consumer_stops_early():
+    import itertools
+    import threading
+
+    from jaxdl.data.pipeline import prefetch
+
+    before = threading.active_count()
+    stream = prefetch(itertools.count(), size=2)
+    assert [next(stream) for _ in range(3)] == [0, 1, 2]
+    stream.close()
+    assert threading.active_count() == before
+    with pytest.raises(ZeroDivisionError):
+        list(prefetch(iter([1, 0]), transform=lambda v: 1 / v))

@@ -14,20 +14,39 @@ def batch_indices(n: int, batch_size: int, *, seed: int | None = None, drop_rema
 
 def prefetch(iterator, size: int = 2, transform=None):
     """Iterate ``iterator`` in a background thread, keeping ``size`` items (after ``transform``,
-    e.g. ``jax.device_put``) ready; exceptions are re-raised in the consumer."""
+    e.g. ``jax.device_put``) ready; exceptions are re-raised in the consumer. When the consumer
+    stops early (or is closed), the thread is told to stop and joined, so no thread is left
+    running device work while the interpreter shuts down."""
     items = queue.Queue(maxsize=size)
+    stop = threading.Event()
     done = object()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                items.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
 
     def produce():
         try:
             for item in iterator:
-                items.put(transform(item) if transform else item)
+                if not put(transform(item) if transform else item):
+                    return
         except BaseException as e:  # handed to the consumer
-            items.put(e)
-        items.put(done)
+            put(e)
+            return
+        put(done)
 
-    threading.Thread(target=produce, daemon=True).start()
-    while (item := items.get()) is not done:
-        if isinstance(item, BaseException):
-            raise item
-        yield item
+    thread = threading.Thread(target=produce, daemon=True)
+    thread.start()
+    try:
+        while (item := items.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
