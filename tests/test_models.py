@@ -81,3 +81,26 @@ def test_adaptive_avg_pool_uneven_bins_average_pytorch_windows():
     out = adaptive_avg_pool(x, (3, 1))
     # PyTorch bins for 10 -> 3: [0,4), [3,7), [6,10)
     np.testing.assert_allclose(out[0, :, 0, 0], [1.5, 4.5, 7.5])
+
+
+@pytest.mark.parametrize("kernel,strides,size", [
+    ((4, 4), (2, 2), (7, 7)),  # the DCGAN upsampling
+    ((4, 4), (2, 2), (5, 6)),
+    ((3, 3), (2, 2), (5, 5)),  # kernel not a multiple of the stride: phases have 2 or 1 taps
+    ((6, 4), (3, 2), (4, 5)),
+    ((3, 3), (1, 1), (4, 4)),
+])
+def test_subpixel_conv_transpose_equals_flax_conv_transpose(kernel, strides, size):
+    import flax.linen as nn
+
+    from jaxdl.models.layers import ConvTransposeSubpixel
+
+    x = jax.random.normal(jax.random.key(0), (2, *size, 3))
+    reference, ours = nn.ConvTranspose(5, kernel, strides, padding="SAME"), ConvTransposeSubpixel(5, kernel, strides)
+    params = reference.init(jax.random.key(1), x)
+    params = jax.tree.map(lambda p: p + jax.random.normal(jax.random.key(2), p.shape), params)  # non-zero bias
+    chex.assert_trees_all_equal_shapes_and_dtypes(ours.init(jax.random.key(1), x), params)
+    loss = lambda module: lambda p, v: jnp.sum(jnp.sin(module.apply(p, v)))
+    np.testing.assert_allclose(ours.apply(params, x), reference.apply(params, x), atol=1e-5)
+    grads, grads_reference = jax.grad(loss(ours), (0, 1))(params, x), jax.grad(loss(reference), (0, 1))(params, x)
+    chex.assert_trees_all_close(grads, grads_reference, atol=1e-4)

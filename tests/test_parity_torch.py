@@ -126,14 +126,19 @@ def test_load_converted_inverts_the_converter(torch):
         np.testing.assert_array_equal(back[key].numpy(), value)
 
 
-@pytest.mark.parametrize("shape,window,stride,ceil_mode", [
-    ((2, 111, 111, 3), 3, 2, True),  # SqueezeNet's overlapping ceil-mode pools
-    ((2, 14, 14, 5), 2, 2, False),  # VGG's
+@pytest.mark.parametrize("shape,window,stride,ceil_mode,ties", [
+    ((2, 111, 111, 3), 3, 2, True, False),  # SqueezeNet's overlapping ceil-mode pools
+    ((2, 14, 14, 5), 2, 2, False, False),  # VGG's / DANN's non-overlapping tiles
+    ((2, 14, 14, 5), 2, 2, False, True),  # ties: the first maximum of a tile takes the gradient
+    ((2, 7, 9, 3), 2, 2, False, True),  # floor mode drops the remainder
+    ((2, 7, 9, 3), 2, 2, True, True),  # ceil mode pads it
 ])
-def test_max_pool_value_and_gradient_match_pytorch(torch, shape, window, stride, ceil_mode):
+def test_max_pool_value_and_gradient_match_pytorch(torch, shape, window, stride, ceil_mode, ties):
     from jaxdl.models.layers import max_pool
 
     x = jax.random.normal(jax.random.key(0), shape)
+    if ties:
+        x = jnp.round(x)
     y, vjp = jax.vjp(lambda v: max_pool(v, window, stride, ceil_mode), x)
     g = jax.random.normal(jax.random.key(1), y.shape)
     x_torch = torch.tensor(np.asarray(x).transpose(0, 3, 1, 2), requires_grad=True)

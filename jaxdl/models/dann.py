@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxdl.grl import grad_reverse
+from jaxdl.models.layers import max_pool
 
 DANN_LAYERS = ("conv1", "conv2", "features", "logits", "domain_logits")
 
@@ -31,7 +32,7 @@ class DANN(nn.Module):
             x = acts[f"conv{i}"] = nn.relu(nn.Conv(channels, (5, 5), padding="VALID", name=f"conv{i}")(x))
             if stop_at == f"conv{i}":
                 return x, acts
-            x = nn.max_pool(x, (2, 2), (2, 2))
+            x = max_pool(x, 2, 2)
         features = acts["features"] = x.reshape(x.shape[0], -1)
         if stop_at == "features":
             return features, acts

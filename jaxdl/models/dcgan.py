@@ -15,6 +15,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from jaxdl.models.layers import ConvTransposeSubpixel
+
 INIT = nn.initializers.normal(0.02)
 
 
@@ -67,9 +69,9 @@ class Generator(nn.Module):
         x = nn.relu(_batch_norm(train, "bn0")(x.reshape(-1, start, start, features)))
         for i in range(1, n_up):
             features //= 2
-            x = nn.ConvTranspose(features, (4, 4), (2, 2), padding="SAME", kernel_init=INIT, name=f"deconv{i}")(x)
+            x = ConvTransposeSubpixel(features, (4, 4), (2, 2), kernel_init=INIT, name=f"deconv{i}")(x)
             x = nn.relu(_batch_norm(train, f"bn{i}")(x))
-        x = nn.ConvTranspose(self.channels, (4, 4), (2, 2), padding="SAME", kernel_init=INIT,
+        x = ConvTransposeSubpixel(self.channels, (4, 4), (2, 2), kernel_init=INIT,
                              name=f"deconv{n_up}")(x)
         return jnp.tanh(x)
 

@@ -3,6 +3,8 @@ from typing import Optional
 
 import flax.linen as nn
 
+from jaxdl.models.layers import max_pool
+
 MNIST_CNN_LAYERS = ("conv1", "conv2", "features", "logits")
 
 
@@ -27,7 +29,7 @@ class MnistCNN(nn.Module):
             x = acts[f"conv{i}"] = nn.relu(nn.Conv(channels, (3, 3), name=f"conv{i}")(x))
             if stop_at == f"conv{i}":
                 return x, acts
-            x = nn.max_pool(x, (2, 2), (2, 2))
+            x = max_pool(x, 2, 2)
         x = x.reshape(x.shape[0], -1)
         x = acts["features"] = nn.relu(nn.Dense(128, name="fc1")(x))
         if stop_at == "features":

@@ -1,0 +1,28 @@
+"""The XLA:CPU defaults jaxdl sets on import, and that the running backend got them."""
+import os
+
+import pytest
+
+from jaxdl import xla_cpu
+
+
+def test_defaults_added_to_the_users_flags():
+    flags = xla_cpu.default_xla_flags({"XLA_FLAGS": "--xla_dump_to=/tmp/x"})
+    assert flags == f"--xla_dump_to=/tmp/x {xla_cpu.CPU_FLAGS}"
+
+
+def test_user_setting_and_opt_out_win():
+    mine = f"--{xla_cpu.YNN_OPTION}=+dot"
+    assert xla_cpu.default_xla_flags({"XLA_FLAGS": mine}) == mine
+    assert xla_cpu.default_xla_flags({"JAXDL_XLA_DEFAULTS": "0"}) == ""
+
+
+@pytest.mark.skipif(xla_cpu.CPU_FLAGS not in os.environ.get("XLA_FLAGS", ""),
+                    reason="jaxdl's XLA:CPU defaults are off here (JAXDL_XLA_DEFAULTS=0, own XLA_FLAGS or old jaxlib)")
+def test_importing_jaxdl_set_the_flags_before_the_backend_started():
+    import jax
+
+    assert xla_cpu.YNN_OPTION in os.environ["XLA_FLAGS"]
+    hlo = jax.jit(lambda x, w: jax.lax.conv(x, w, (1, 1), "VALID")).lower(
+        jax.numpy.ones((1, 3, 8, 8)), jax.numpy.ones((4, 3, 3, 3))).compile().as_text()
+    assert "__ynn_fusion" not in hlo
