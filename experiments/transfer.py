@@ -51,6 +51,30 @@ def layers_of(config: Config) -> tuple[tuple, tuple]:
     return (tuple(x for x in config.layers if x) or table, tuple(x for x in config.fusion if x) or fusion)
 
 
+def fusion_candidates(config: Config) -> tuple[tuple[str, ...], ...]:
+    """The fused layer sets to choose from: the config's ``fusion`` as given, or every run of at
+    least two consecutive layers of the model's fusion span that ends at its last layer
+    (SqueezeNet: fire8+fire9, fire7..fire9, ..., fire4..fire9)."""
+    _, span = layers_of(config)
+    if any(config.fusion):
+        return (span,)
+    return tuple(span[start:] for start in range(len(span) - 2, -1, -1)) if len(span) > 1 else (span,)
+
+
+def choose_fusion(train, y_train, config: Config, workdir: Path) -> tuple[str, ...]:
+    """The candidate fusion with the best cross-validated accuracy on the training set (the test
+    split plays no part); all candidates' CV accuracies -> fusion_cv.csv."""
+    candidates = fusion_candidates(config)
+    if len(candidates) == 1:
+        return candidates[0]
+    fits = {c: clf.fit_svm(clf.concat_normalized([train[layer] for layer in c]), y_train, cs=config.svm_c,
+                           folds=config.cv_folds, seed=config.seed) for c in candidates}
+    write_table(workdir / "fusion_cv.csv", [{"layers": "+".join(c), "dim": sum(train[layer].shape[1] for layer in c),
+                                              "cv_accuracy": round(fits[c].cv_accuracy, 4), "C": fits[c].C}
+                                             for c in candidates])
+    return max(candidates, key=lambda c: fits[c].cv_accuracy)
+
+
 def quick(config: Config) -> Config:
     """10 train / 10 test images per class, one layer, centre view, no fine-tuning."""
     table, _ = layers_of(config)
@@ -163,7 +187,9 @@ def extract(config: Config, params, paths, layers, pre: Preprocessing, label: st
 def improvements(config, params, pre, data, best_layer, workdir: Path) -> list[Scored]:
     """Every improvement of the config, scored on the test split (``data`` = the feature dicts)."""
     train, test, y_train, y_test, splits, classes = data
-    _, fusion = layers_of(config)
+    fusion = choose_fusion(train, y_train, config, workdir)
+    chosen = f" (chosen by {config.cv_folds}-fold CV on the training set among {len(fusion_candidates(config))})" \
+        if len(fusion_candidates(config)) > 1 else ""
     results = []
     if config.head_steps:
         head = clf.fit_linear_head(clf.l2_normalize(train[best_layer]), y_train, len(classes),
@@ -174,8 +200,9 @@ def improvements(config, params, pre, data, best_layer, workdir: Path) -> list[S
                               y_pred, float(np.mean(y_pred == y_test))))
     fused_train = clf.concat_normalized([train[layer] for layer in fusion])
     fused_test = clf.concat_normalized([test[layer] for layer in fusion])
-    results.append(score_svm(f"fusion {'+'.join(fusion)}", "earlier layers keep more spatial/texture detail "
-                             "that scene categories need; concatenating L2-normalised blocks lets the SVM weigh them",
+    results.append(score_svm(f"fusion {'+'.join(fusion)}{chosen}", "earlier layers keep more spatial/texture "
+                             "detail that scene categories need; concatenating L2-normalised blocks lets the SVM "
+                             "weigh them",
                              fused_train, y_train, fused_test, y_test, config))
     best_x = (fused_train, fused_test)
     if config.views != "center":

@@ -64,3 +64,16 @@ def test_without_data_it_transfers_a_digits_cnn():
         assert [row["layer"] for row in results["table"]] == ["conv1", "conv2", "features"]
         assert results["best_accuracy"] > 0.8  # features of 0-4 separate the unseen digits 5-9
         assert (Path(out) / "confusion_baseline.png").is_file()
+
+
+def test_fusion_is_chosen_by_cross_validation_on_the_training_set(tmp_path):
+    config = transfer.Config(svm_c=(1.0,), cv_folds=3)
+    candidates = transfer.fusion_candidates(config)
+    assert candidates[0] == ("fire8", "fire9") and candidates[-1] == ("fire4", "fire5", "fire6", "fire7", "fire8", "fire9")
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(3), 20)
+    train = {layer: rng.normal(size=(60, 8)) for layer in candidates[-1]}
+    train["fire4"][:, :3] += 4.0 * np.eye(3)[y]  # only the earliest layer knows the class
+    assert transfer.choose_fusion(train, y, config, tmp_path) == candidates[-1]
+    assert (tmp_path / "fusion_cv.csv").is_file()
+    assert transfer.fusion_candidates(transfer.Config(fusion=("fire7", "fire9"))) == (("fire7", "fire9"),)

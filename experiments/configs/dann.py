@@ -5,7 +5,7 @@ import dataclasses
 @dataclasses.dataclass(frozen=True)
 class DannConfig:
     methods: tuple[str, ...] = ("source_only", "dann", "pseudo", "no_reversal")
-    steps: int = 3000  # training steps per method (batch_size source + batch_size target images)
+    steps: int = 10000  # training steps per method (batch_size source + batch_size target images)
     batch_size: int = 64
     optimizer: str = "adam"  # "sgd" = the paper's SGD momentum 0.9 (use learning_rate 0.01)
     learning_rate: float = 1e-3  # mu0 of the annealing mu0 / (1 + 10 p)^0.75

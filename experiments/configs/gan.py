@@ -16,7 +16,7 @@ class GANConfig:
     saturating: bool = False  # the minimax G loss (eq. 4.1) instead of the non-saturating eq. 4.2
     d_steps: int = 1  # discriminator updates per generator update
     batch_size: int = 64
-    steps: int = 4000  # generator updates
+    steps: int = 10000  # generator updates (the time budget usually stops it first on 2 CPU cores)
     time_budget_s: float = 900.0  # also stop after this much training time; 0 = no limit
     sample_every: int = 250  # a sample grid of the fixed noise batch every N steps (GIF frames)
     checkpoint_every: int = 500

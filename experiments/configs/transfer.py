@@ -12,7 +12,7 @@ class TransferConfig:
     svm_c: tuple[float, ...] = (0.001, 0.01, 0.1, 1.0, 10.0, 100.0)
     cv_folds: int = 5
     # Improvements over the best single layer ("" entries of a tuple are dropped):
-    fusion: tuple[str, ...] = ()  # layers concatenated; () = the model's (fire4..fire9 / relu6,relu7)
+    fusion: tuple[str, ...] = ()  # layers concatenated; () = chosen by CV among fire8+fire9 .. fire4..fire9 (VGG16: relu6+relu7)
     views: str = "flip"  # multi-view averaging of the fused features: flip | tencrop | center (off)
     rbf: bool = True  # an RBF SVM on the best features
     head_steps: int = 300  # optax linear head on the best single layer; 0 skips
