@@ -187,9 +187,8 @@ def extract(config: Config, params, paths, layers, pre: Preprocessing, label: st
 def improvements(config, params, pre, data, best_layer, workdir: Path) -> list[Scored]:
     """Every improvement of the config, scored on the test split (``data`` = the feature dicts)."""
     train, test, y_train, y_test, splits, classes = data
-    fusion = choose_fusion(train, y_train, config, workdir)
-    chosen = f" (chosen by {config.cv_folds}-fold CV on the training set among {len(fusion_candidates(config))})" \
-        if len(fusion_candidates(config)) > 1 else ""
+    fusion, candidates = choose_fusion(train, y_train, config, workdir), len(fusion_candidates(config))
+    chosen = f" (chosen by {config.cv_folds}-fold CV on the training set among {candidates})" if candidates > 1 else ""
     results = []
     if config.head_steps:
         head = clf.fit_linear_head(clf.l2_normalize(train[best_layer]), y_train, len(classes),

@@ -71,8 +71,7 @@ class Generator(nn.Module):
             features //= 2
             x = ConvTransposeSubpixel(features, (4, 4), (2, 2), kernel_init=INIT, name=f"deconv{i}")(x)
             x = nn.relu(_batch_norm(train, f"bn{i}")(x))
-        x = ConvTransposeSubpixel(self.channels, (4, 4), (2, 2), kernel_init=INIT,
-                             name=f"deconv{n_up}")(x)
+        x = ConvTransposeSubpixel(self.channels, (4, 4), (2, 2), kernel_init=INIT, name=f"deconv{n_up}")(x)
         return jnp.tanh(x)
 
 
