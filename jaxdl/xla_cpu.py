@@ -1,8 +1,8 @@
 """XLA:CPU settings jaxdl applies on import (before jax starts its CPU backend).
 
 From jaxlib 0.10, XLA:CPU hands convolutions, dots and elementwise/reduce fusions to YNNPACK.
-For the networks of this project its own emitters are faster: SqueezeNet forward 1.7x,
-VGG16 forward 1.7x, the DANN training step 2.3x (``benchmarks/README.md``). The numbers are
+For the networks of this project its own emitters are faster: SqueezeNet forward 1.3-1.6x,
+VGG16 forward 1.7x, the DANN network's weight gradient 2.9x (``benchmarks/README.md``). The numbers are
 the same within float32 rounding (the parity tests run with these settings).
 
 Opt out with ``JAXDL_XLA_DEFAULTS=0``; an ``XLA_FLAGS`` that already sets the option wins.

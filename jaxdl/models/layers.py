@@ -148,8 +148,8 @@ def conv_transpose_subpixel(x, kernel, strides):
     output phase, interleaved. x (N,H,W,Cin), kernel (KH,KW,Cin,Cout) -> (N, sh*H, sw*W, Cout).
 
     The same numbers as the input-dilated convolution XLA would run, without multiplying the
-    inserted zeros, and its gradients are ordinary convolutions too (XLA:CPU runs the
-    dilated form's weight gradient up to 7x slower than PyTorch; this form is 2-5x faster)."""
+    inserted zeros, and its gradients are ordinary convolutions too (the DCGAN's 128->64
+    upsampling: gradient 154 ms as a dilated convolution, 22 ms so; PyTorch 15 ms)."""
     (kh, kw), (sh, sw) = kernel.shape[:2], strides
     rows = []
     for ph in range(sh):
