@@ -86,6 +86,7 @@ def main():
     if weights and weights.exists():
         from weights_convert import convert_file
         params, _ = convert_file("squeezenet1_1", weights)
+        params = jax.device_put(params)  # numpy params would be copied on every call
     else:
         params = module.init(jax.random.key(0), jnp.zeros((1, 224, 224, 3)))["params"]
     net = load_converted("squeezenet1_1", params)

@@ -128,6 +128,10 @@ def test_load_converted_inverts_the_converter(torch):
 
 @pytest.mark.parametrize("shape,window,stride,ceil_mode,ties", [
     ((2, 111, 111, 3), 3, 2, True, False),  # SqueezeNet's overlapping ceil-mode pools
+    ((2, 12, 13, 3), 3, 2, True, True),  # ties across overlapping windows, even and odd sizes
+    ((2, 13, 12, 3), 3, 2, False, True),
+    ((1, 10, 11, 2), 3, 1, False, True),  # stride 1: every element in up to 9 windows
+    ((1, 11, 11, 2), 4, 2, True, True),
     ((2, 14, 14, 5), 2, 2, False, False),  # VGG's / DANN's non-overlapping tiles
     ((2, 14, 14, 5), 2, 2, False, True),  # ties: the first maximum of a tile takes the gradient
     ((2, 7, 9, 3), 2, 2, False, True),  # floor mode drops the remainder

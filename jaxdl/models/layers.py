@@ -12,65 +12,73 @@ from jax import lax
 def max_pool(x, window: int, stride: int, ceil_mode: bool = False):
     """Max pooling over (H, W) of x (N,H,W,C); ``ceil_mode`` as in PyTorch/Caffe.
 
-    The gradient goes to the first maximum of each window, as in PyTorch (see ``_pool``);
-    non-overlapping windows (``window == stride``, no ceil padding) take the cheaper
-    ``_tile_pool``.
+    The gradient goes to the first maximum of each window in row-major order, as in PyTorch.
+    Non-overlapping windows (``window == stride``, no ceil remainder) take ``_tile_pool``; the
+    others pool the columns, then the rows (``_axis_pool``): the same maxima, the same first
+    maximum, and 3 + 3 instead of 9 taps for a 3x3 window.
     """
     if window == stride and not (ceil_mode and any(size % window for size in x.shape[1:3])):
         return _tile_pool(x, window)
-    pads = ((0, 0), (0, 0))
-    if ceil_mode:
-        pads = []
-        for size in x.shape[1:3]:
-            out = math.ceil((size - window) / stride) + 1
-            if (out - 1) * stride >= size:  # last window must start inside the input
-                out -= 1
-            pads.append((0, max(0, (out - 1) * stride + window - size)))
-        pads = tuple(pads)
-    return _pool(x, window, stride, pads)
+    out_h, out_w = (pooled_size(size, window, stride, ceil_mode) for size in x.shape[1:3])
+    return _axis_pool(_axis_pool(x, window, stride, 2, out_w), window, stride, 1, out_h)
 
 
-def _pool_forward(x, window, stride, pads):
-    padding = ((0, 0), *pads, (0, 0))
-    return lax.reduce_window(x, -jnp.inf, lax.max, (1, window, window, 1), (1, stride, stride, 1), padding)
+def pooled_size(size: int, window: int, stride: int, ceil_mode: bool) -> int:
+    """Output length of a max pool along one axis (PyTorch's rule: in ceil mode the last window
+    must start inside the input)."""
+    if not ceil_mode:
+        return (size - window) // stride + 1
+    out = math.ceil((size - window) / stride) + 1
+    return out - 1 if (out - 1) * stride >= size else out
 
 
-@functools.partial(jax.custom_vjp, nondiff_argnums=(1, 2, 3))
-def _pool(x, window, stride, pads):
-    """reduce_window max with a scatter-free gradient.
-
-    XLA:CPU differentiates reduce_window max into a variadic reduce-window that records
-    argmax indices plus a serial scatter; here the gradient is ``window**2`` strided
-    compares and interior-padded adds instead, which XLA fuses into parallel loops.
-    """
-    return _pool_forward(x, window, stride, pads)
+def _pad_axis(x, axis: int, high: int, value):
+    """x padded (``high`` > 0) or cropped (``high`` < 0) at the end of ``axis``."""
+    config = [(0, 0, 0)] * x.ndim
+    config[axis] = (0, high, 0)
+    return lax.pad(x, jnp.asarray(value, x.dtype), config)
 
 
-def _pool_fwd(x, window, stride, pads):
-    y = _pool_forward(x, window, stride, pads)
+def _window_taps(x, window: int, stride: int, axis: int, out: int):
+    """The ``window`` strided slices of x (padded with -inf to whole windows) along ``axis``:
+    tap d holds element ``stride * i + d`` of each output ``i``."""
+    x = _pad_axis(x, axis, (out - 1) * stride + window - x.shape[axis], -jnp.inf)
+    taps = []
+    for d in range(window):
+        start, limit, strides = [0] * x.ndim, list(x.shape), [1] * x.ndim
+        start[axis], limit[axis], strides[axis] = d, d + (out - 1) * stride + 1, stride
+        taps.append(lax.slice(x, start, limit, strides))
+    return taps
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(1, 2, 3, 4))
+def _axis_pool(x, window: int, stride: int, axis: int, out: int):
+    """Max over windows along one axis, ``out`` outputs. Its gradient goes to each window's
+    first maximum, as ``window`` compares and interior-padded adds that XLA fuses into one loop
+    (XLA:CPU would differentiate ``reduce_window`` into an argmax reduce-window plus a serial
+    scatter)."""
+    return functools.reduce(jnp.maximum, _window_taps(x, window, stride, axis, out))
+
+
+def _axis_pool_fwd(x, window, stride, axis, out):
+    y = _axis_pool(x, window, stride, axis, out)
     return y, (x, y)
 
 
-def _pool_bwd(window, stride, pads, residuals, g):
+def _axis_pool_bwd(window, stride, axis, out, residuals, g):
     x, y = residuals
-    n, height, width, channels = x.shape
-    xp = jnp.pad(x, ((0, 0), *pads, (0, 0)), constant_values=-jnp.inf)
-    out_h, out_w = y.shape[1:3]
-    span_h, span_w = (out_h - 1) * stride + 1, (out_w - 1) * stride + 1
-    grad = jnp.zeros_like(xp)
-    taken = jnp.zeros(y.shape, bool)
-    for di in range(window):
-        for dj in range(window):
-            patch = lax.slice(xp, (0, di, dj, 0), (n, di + span_h, dj + span_w, channels), (1, stride, stride, 1))
-            hit = (patch == y) & ~taken  # first maximum in row-major window order, as PyTorch
-            taken = taken | hit
-            placement = ((0, 0, 0), (di, xp.shape[1] - di - span_h, stride - 1),
-                         (dj, xp.shape[2] - dj - span_w, stride - 1), (0, 0, 0))
-            grad = grad + lax.pad(jnp.where(hit, g, 0.0).astype(x.dtype), jnp.zeros((), x.dtype), placement)
-    return (grad[:, :height, :width],)
+    padded = (out - 1) * stride + window
+    grad, taken = 0.0, jnp.zeros(y.shape, bool)
+    for d, tap in enumerate(_window_taps(x, window, stride, axis, out)):
+        hit = (tap == y) & ~taken
+        taken = taken | hit
+        placement = [(0, 0, 0)] * x.ndim
+        placement[axis] = (d, padded - d - (out - 1) * stride - 1, stride - 1)
+        grad = grad + lax.pad(jnp.where(hit, g, 0.0).astype(x.dtype), jnp.zeros((), x.dtype), placement)
+    return (_pad_axis(grad, axis, x.shape[axis] - padded, 0.0),)
 
 
-_pool.defvjp(_pool_fwd, _pool_bwd)
+_axis_pool.defvjp(_axis_pool_fwd, _axis_pool_bwd)
 
 
 def _tiles(x, k):
@@ -82,7 +90,7 @@ def _tiles(x, k):
 @functools.partial(jax.custom_vjp, nondiff_argnums=(1,))
 def _tile_pool(x, k):
     """Max over non-overlapping k x k tiles; the gradient goes to the first maximum of each
-    tile in row-major order (as ``_pool`` and PyTorch), built with k*k selects and one reshape."""
+    tile in row-major order (as PyTorch), built with k*k selects and one reshape."""
     return _tiles(x, k).max(axis=(2, 4))
 
 

@@ -143,7 +143,7 @@ def run_batches(model: str, params, batches, layers: tuple, pre: Preprocessing, 
     ``progress(n)`` is called with the number of images of each finished batch.
     """
     fn = feature_function(model, tuple(layers), pre, num_classes)
-    params = network_params(model, params, pre)
+    params = jax.device_put(network_params(model, params, pre))  # once, not per batch
     outputs = []
     for images, n_valid in batches:
         outputs.append((fn(params, images), n_valid))  # dispatched asynchronously
