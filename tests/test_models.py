@@ -104,3 +104,45 @@ def test_subpixel_conv_transpose_equals_flax_conv_transpose(kernel, strides, siz
     np.testing.assert_allclose(ours.apply(params, x), reference.apply(params, x), atol=1e-5)
     grads, grads_reference = jax.grad(loss(ours), (0, 1))(params, x), jax.grad(loss(reference), (0, 1))(params, x)
     chex.assert_trees_all_close(grads, grads_reference, atol=1e-4)
+
+
+@pytest.mark.parametrize("kernel,strides,padding,size", [
+    ((3, 3), (2, 2), "VALID", (15, 15)),  # SqueezeNet 1.1 conv1
+    ((7, 7), (2, 2), "VALID", (20, 21)),  # SqueezeNet 1.0 conv1: the last input rows unused
+    ((4, 4), (2, 2), ((1, 1), (1, 1)), (14, 14)),  # the DCGAN discriminator
+    ((3, 3), (2, 2), "SAME", (8, 9)),  # asymmetric 'SAME' padding
+    ((5, 5), (1, 1), "VALID", (12, 12)),  # DANN
+    ((1, 1), (1, 1), ((1, 1), (1, 1)), (5, 5)),  # padded 1x1 (SqueezeNet 1.0 Caffe classifier)
+])
+def test_conv_equals_flax_conv_values_and_gradients(kernel, strides, padding, size):
+    import flax.linen as nn
+
+    from jaxdl.models.layers import Conv
+
+    x = jax.random.normal(jax.random.key(0), (2, *size, 3))
+    reference, ours = nn.Conv(5, kernel, strides, padding=padding), Conv(5, kernel, strides, padding=padding)
+    params = reference.init(jax.random.key(1), x)
+    params = jax.tree.map(lambda p: p + jax.random.normal(jax.random.key(2), p.shape), params)
+    chex.assert_trees_all_equal_shapes_and_dtypes(ours.init(jax.random.key(1), x), params)
+    loss = lambda module: lambda p, v: jnp.sum(jnp.sin(module.apply(p, v)))
+    np.testing.assert_allclose(ours.apply(params, x), reference.apply(params, x), atol=1e-5)
+    grads, grads_reference = jax.grad(loss(ours), (0, 1))(params, x), jax.grad(loss(reference), (0, 1))(params, x)
+    chex.assert_trees_all_close(grads, grads_reference, atol=1e-4)
+
+
+def test_conv_input_gradient_in_a_loop_compiles_to_canonical_convolutions():
+    """The reason ``conv2d`` exists: in a fori_loop, XLA:CPU kept JAX's 'OI'-kernel input-gradient
+    convolution (no Eigen kernel, 3x slower); every convolution must have an HWIO ('01io') kernel."""
+    import re
+
+    from jaxdl.models.layers import conv2d
+
+    kernel = jnp.ones((3, 3, 8, 16))
+
+    def ascend(x):
+        grad = jax.grad(lambda v: jnp.sum(jax.nn.relu(conv2d(v, kernel, padding="SAME")) ** 2))
+        return jax.lax.fori_loop(0, 3, lambda i, v: v + grad(v), x)
+
+    hlo = jax.jit(ascend).lower(jnp.ones((2, 9, 9, 8))).compile().as_text()
+    labels = set(re.findall(r"dim_labels=\w+_(\w+)->", hlo))
+    assert labels == {"01io"}, labels

@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxdl.grl import grad_reverse
-from jaxdl.models.layers import max_pool
+from jaxdl.models.layers import Conv, max_pool
 
 DANN_LAYERS = ("conv1", "conv2", "features", "logits", "domain_logits")
 
@@ -29,7 +29,7 @@ class DANN(nn.Module):
             raise ValueError(f"unknown DANN layer {stop_at!r}; valid: {', '.join(DANN_LAYERS)}")
         acts = {}
         for i, channels in ((1, 32), (2, 48)):
-            x = acts[f"conv{i}"] = nn.relu(nn.Conv(channels, (5, 5), padding="VALID", name=f"conv{i}")(x))
+            x = acts[f"conv{i}"] = nn.relu(Conv(channels, (5, 5), padding="VALID", name=f"conv{i}")(x))
             if stop_at == f"conv{i}":
                 return x, acts
             x = max_pool(x, 2, 2)

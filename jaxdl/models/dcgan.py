@@ -15,7 +15,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from jaxdl.models.layers import ConvTransposeSubpixel
+from jaxdl.models.layers import Conv, ConvTransposeSubpixel
 
 INIT = nn.initializers.normal(0.02)
 
@@ -90,7 +90,7 @@ class Discriminator(nn.Module):
             x = jnp.concatenate([x, label_maps(y, self.num_classes, x.shape[1], x.shape[2])], axis=-1)
         features = self.width
         for i in range(num_upsamplings(self.image_size)):
-            x = nn.Conv(features, (4, 4), (2, 2), padding=((1, 1), (1, 1)), kernel_init=INIT, name=f"conv{i + 1}")(x)
+            x = Conv(features, (4, 4), (2, 2), padding=((1, 1), (1, 1)), kernel_init=INIT, name=f"conv{i + 1}")(x)
             if i > 0:
                 x = _batch_norm(train, f"bn{i + 1}")(x)
             x = nn.leaky_relu(x, 0.2)

@@ -119,6 +119,70 @@ def _tile_pool_bwd(k, residuals, g):
 _tile_pool.defvjp(_tile_pool_fwd, _tile_pool_bwd)
 
 
+NHWC = ("NHWC", "HWIO", "NHWC")
+
+
+def conv2d(x, kernel, strides=(1, 1), padding="VALID"):
+    """``lax.conv_general_dilated`` of x (N,H,W,Cin) with kernel (KH,KW,Cin,Cout) -> (N,H',W',Cout);
+    ``padding`` 'SAME', 'VALID' or ((lo, hi), (lo, hi)). The same numbers and gradients; the input
+    gradient is written out (``_conv2d_bwd``) so that XLA:CPU runs it as a canonical convolution
+    inside loops too."""
+    if isinstance(padding, str):
+        padding = lax.padtype_to_pads(x.shape[1:3], kernel.shape[:2], strides, padding)
+    return _conv2d(x, kernel, tuple(strides), tuple(tuple(p) for p in padding))
+
+
+def _conv2d_forward(x, kernel, strides, padding):
+    return lax.conv_general_dilated(x, kernel, strides, padding, dimension_numbers=NHWC)
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3))
+def _conv2d(x, kernel, strides, padding):
+    return _conv2d_forward(x, kernel, strides, padding)
+
+
+def _conv2d_fwd(x, kernel, strides, padding):
+    return _conv2d_forward(x, kernel, strides, padding), (x, kernel)
+
+
+def _conv2d_bwd(strides, padding, residuals, g):
+    """dx: g (input-dilated by the stride) convolved with the flipped kernel, its in/out swapped.
+
+    JAX's own transpose rule gives XLA the same convolution with an 'OI' kernel layout; in a
+    while loop (PGD, class visualisation) XLA:CPU then neither transposes the kernel nor
+    reaches its Eigen kernels, and the step runs 3x slower. Here the transposed kernel is
+    materialised (the optimisation barrier keeps XLA from folding the transpose back in)."""
+    x, kernel = residuals
+    pads = [(k - 1 - lo, n - 1 - (m - 1) * s + lo)
+            for k, (lo, _), n, m, s in zip(kernel.shape[:2], padding, x.shape[1:3], g.shape[1:3], strides)]
+    flipped = lax.optimization_barrier(jnp.flip(kernel, (0, 1)).transpose(0, 1, 3, 2))
+    dx = lax.conv_general_dilated(g, flipped, (1, 1), pads, lhs_dilation=strides, dimension_numbers=NHWC)
+    dkernel = jax.vjp(lambda k: _conv2d_forward(x, k, strides, padding), kernel)[1](g)[0]
+    return dx, dkernel
+
+
+_conv2d.defvjp(_conv2d_fwd, _conv2d_bwd)
+
+
+class Conv(nn.Module):
+    """Drop-in for ``nn.Conv`` (NHWC): the same parameters (``kernel`` (KH,KW,Cin,Cout),
+    ``bias``), initialisers and outputs, computed with ``conv2d``."""
+
+    features: int
+    kernel_size: tuple
+    strides: tuple = (1, 1)
+    padding: str | tuple = "SAME"
+    kernel_init: Callable = nn.initializers.lecun_normal()
+    bias_init: Callable = nn.initializers.zeros
+
+    @nn.compact
+    def __call__(self, x):
+        kernel = self.param("kernel", self.kernel_init, (*self.kernel_size, x.shape[-1], self.features))
+        bias = self.param("bias", self.bias_init, (self.features,))
+        x, kernel, bias = nn.dtypes.promote_dtype(x, kernel, bias)
+        return conv2d(x, kernel, self.strides, self.padding) + bias
+
+
 def adaptive_avg_pool(x, output_size):
     """PyTorch's AdaptiveAvgPool2d for x (N,H,W,C) -> (N, oh, ow, C); static shapes."""
     height, width = x.shape[1:3]
@@ -166,8 +230,7 @@ def conv_transpose_subpixel(x, kernel, strides):
         for pw in range(sw):
             taps_w, pad_w = _phase_taps(kw, sw, pw)
             phase_kernel = kernel[jnp.array(taps_h)][:, jnp.array(taps_w)]
-            cols.append(lax.conv_general_dilated(x, phase_kernel, (1, 1), (pad_h, pad_w),
-                                                 dimension_numbers=("NHWC", "HWIO", "NHWC")))
+            cols.append(conv2d(x, phase_kernel, (1, 1), (pad_h, pad_w)))
         rows.append(jnp.stack(cols, axis=3))  # (N, H, W, sw, Cout)
     y = jnp.stack(rows, axis=2)  # (N, H, sh, W, sw, Cout)
     n, height, _, width, _, channels = y.shape

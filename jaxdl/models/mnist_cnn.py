@@ -3,7 +3,7 @@ from typing import Optional
 
 import flax.linen as nn
 
-from jaxdl.models.layers import max_pool
+from jaxdl.models.layers import Conv, max_pool
 
 MNIST_CNN_LAYERS = ("conv1", "conv2", "features", "logits")
 
@@ -26,7 +26,7 @@ class MnistCNN(nn.Module):
             raise ValueError(f"unknown MnistCNN layer {stop_at!r}; valid: {', '.join(MNIST_CNN_LAYERS)}")
         acts = {}
         for i, channels in ((1, self.width), (2, 2 * self.width)):
-            x = acts[f"conv{i}"] = nn.relu(nn.Conv(channels, (3, 3), name=f"conv{i}")(x))
+            x = acts[f"conv{i}"] = nn.relu(Conv(channels, (3, 3), name=f"conv{i}")(x))
             if stop_at == f"conv{i}":
                 return x, acts
             x = max_pool(x, 2, 2)

@@ -8,7 +8,7 @@ from typing import Optional
 import flax.linen as nn
 import jax.numpy as jnp
 
-from jaxdl.models.layers import max_pool
+from jaxdl.models.layers import Conv, max_pool
 
 # Fire modules: (name, squeeze, expand) -- the same eight modules in both versions.
 FIRES = (
@@ -29,9 +29,9 @@ class Fire(nn.Module):
 
     @nn.compact
     def __call__(self, x):
-        x = nn.relu(nn.Conv(self.squeeze, (1, 1), name="squeeze")(x))
-        e1 = nn.Conv(self.expand, (1, 1), name="expand1x1")(x)
-        e3 = nn.Conv(self.expand, (3, 3), padding=((1, 1), (1, 1)), name="expand3x3")(x)
+        x = nn.relu(Conv(self.squeeze, (1, 1), name="squeeze")(x))
+        e1 = Conv(self.expand, (1, 1), name="expand1x1")(x)
+        e3 = Conv(self.expand, (3, 3), padding=((1, 1), (1, 1)), name="expand3x3")(x)
         return nn.relu(jnp.concatenate([e1, e3], axis=-1))
 
 
@@ -61,9 +61,9 @@ class SqueezeNet(nn.Module):
         pools = POOL_AFTER[self.version]
         acts = {}
         if self.version == "1_0":
-            x = nn.Conv(96, (7, 7), strides=(2, 2), padding="VALID", name="conv1")(x)
+            x = Conv(96, (7, 7), strides=(2, 2), padding="VALID", name="conv1")(x)
         else:
-            x = nn.Conv(64, (3, 3), strides=(2, 2), padding="VALID", name="conv1")(x)
+            x = Conv(64, (3, 3), strides=(2, 2), padding="VALID", name="conv1")(x)
         x = acts["conv1"] = nn.relu(x)
         if stop_at == "conv1":
             return x, acts
@@ -76,7 +76,7 @@ class SqueezeNet(nn.Module):
                 x = max_pool(x, 3, 2, ceil_mode=True)
         x = nn.Dropout(self.dropout_rate, deterministic=not train)(x)
         pad = self.final_conv_padding
-        x = nn.Conv(self.num_classes, (1, 1), padding=((pad, pad), (pad, pad)), name="classifier")(x)
+        x = Conv(self.num_classes, (1, 1), padding=((pad, pad), (pad, pad)), name="classifier")(x)
         x = acts["classifier"] = nn.relu(x)
         if stop_at == "classifier":
             return x, acts

@@ -9,7 +9,7 @@ from typing import Optional
 
 import flax.linen as nn
 
-from jaxdl.models.layers import adaptive_avg_pool, max_pool
+from jaxdl.models.layers import Conv, adaptive_avg_pool, max_pool
 
 # (block, number of convs, channels)
 VGG16_BLOCKS = ((1, 2, 64), (2, 2, 128), (3, 3, 256), (4, 3, 512), (5, 3, 512))
@@ -44,7 +44,7 @@ class VGG16(nn.Module):
         for block, n_convs, channels in VGG16_BLOCKS:
             for i in range(1, n_convs + 1):
                 name = f"conv{block}_{i}"
-                x = nn.relu(nn.Conv(channels, (3, 3), padding=((1, 1), (1, 1)), name=name)(x))
+                x = nn.relu(Conv(channels, (3, 3), padding=((1, 1), (1, 1)), name=name)(x))
                 if record(name, x):
                     return x, acts
             x = max_pool(x, 2, 2)
