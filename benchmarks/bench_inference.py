@@ -150,7 +150,7 @@ def main(argv=None):
     flags = args.xla_flags
     if args.single_thread:
         args.threads = 1
-        flags += " --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+        flags += " --xla_cpu_multi_thread_eigen=false"
     if flags.strip():
         os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {flags}".strip()
     import jax
