@@ -36,6 +36,17 @@ def torch_grad(net, x, targets):
     return x.grad
 
 
+def torch_blur(images, sigma: float):
+    """``jaxdl.interpret.class_viz.gaussian_blur`` on NCHW images: separable, edge-padded."""
+    radius = max(1, int(-(-3 * sigma // 1)))
+    taps = torch.exp(-0.5 * (torch.arange(-radius, radius + 1, dtype=images.dtype) / sigma) ** 2)
+    taps = taps / taps.sum()
+    channels = images.shape[1]
+    padded = torch.nn.functional.pad(images, (radius,) * 4, mode="replicate")
+    rows = torch.nn.functional.conv2d(padded, taps.view(1, 1, -1, 1).repeat(channels, 1, 1, 1), groups=channels)
+    return torch.nn.functional.conv2d(rows, taps.view(1, 1, 1, -1).repeat(channels, 1, 1, 1), groups=channels)
+
+
 def torch_cases(net, x, targets, args, low, high):
     sigma = 0.15 * (x.amax(dim=(1, 2, 3)) - x.amin(dim=(1, 2, 3))).view(-1, 1, 1, 1)
     eps, step = (2 / 255 * (high - low)), (0.5 / 255 * (high - low))
@@ -64,6 +75,8 @@ def torch_cases(net, x, targets, args, low, high):
             (net(img)[torch.arange(len(x)), targets] - 1e-3 * (img**2).sum((1, 2, 3))).sum().backward()
             img = torch.roll(img.detach() + 5.0 * img.grad, (-int(ox), -int(oy)), (2, 3))
             img = torch.min(torch.max(img, low), high)
+            if (i + 1) % 10 == 0:  # the default preset's Gaussian blur (sigma 0.5) every 10 steps
+                img = torch_blur(img, 0.5)
         return img
 
     return {"saliency": lambda: torch_grad(net, x, targets).abs().amax(1), "smoothgrad": smooth,

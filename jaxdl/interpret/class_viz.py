@@ -69,8 +69,9 @@ def _ascent_step(logits_fn, params, bounds, config, target, x, key, step):
 
     jittered = jittered + config.learning_rate * jax.grad(objective)(jittered)
     x = clip_to_bounds(jnp.roll(jittered, (-shift[0], -shift[1]), axis=(0, 1)), bounds)
-    if config.blur_every:
-        x = jnp.where((step + 1) % config.blur_every == 0, gaussian_blur(x, config.blur_sigma), x)
+    if config.blur_every:  # a cond, not a where: the blur runs only on its steps
+        x = jax.lax.cond((step + 1) % config.blur_every == 0,
+                         lambda image: gaussian_blur(image, config.blur_sigma), lambda image: image, x)
     return x
 
 
