@@ -146,3 +146,35 @@ def test_conv_input_gradient_in_a_loop_compiles_to_canonical_convolutions():
     hlo = jax.jit(ascend).lower(jnp.ones((2, 9, 9, 8))).compile().as_text()
     labels = set(re.findall(r"dim_labels=\w+_(\w+)->", hlo))
     assert labels == {"01io"}, labels
+
+
+@pytest.mark.parametrize("shape", [(3, 7), (2, 4, 7)])
+def test_dense_equals_flax_dense_values_and_gradients(shape):
+    import flax.linen as nn
+
+    from jaxdl.models.layers import Dense
+
+    x = jax.random.normal(jax.random.key(0), shape)
+    reference, ours = nn.Dense(5), Dense(5)
+    params = reference.init(jax.random.key(1), x)
+    params = jax.tree.map(lambda p: p + jax.random.normal(jax.random.key(2), p.shape), params)
+    chex.assert_trees_all_equal_shapes_and_dtypes(ours.init(jax.random.key(1), x), params)
+    loss = lambda module: lambda p, v: jnp.sum(jnp.sin(module.apply(p, v)))
+    np.testing.assert_allclose(ours.apply(params, x), reference.apply(params, x), atol=1e-5)
+    grads, grads_reference = jax.grad(loss(ours), (0, 1))(params, x), jax.grad(loss(reference), (0, 1))(params, x)
+    chex.assert_trees_all_close(grads, grads_reference, atol=1e-5)
+
+
+def test_dense_input_gradient_keeps_the_kernel_as_the_left_operand():
+    """The reason ``dense`` exists: XLA:CPU ran JAX's ``g @ kernel^T`` (the kernel as right
+    operand, contracted on its minor dimension) 5-12x slower than ``kernel @ g^T``."""
+    import re
+
+    from jaxdl.models.layers import dense
+
+    def input_gradient(x, kernel):
+        return jax.grad(lambda v: jnp.sum(jnp.sin(dense(v, kernel))))(x)
+
+    hlo = jax.jit(input_gradient).lower(jnp.ones((2, 64)), jnp.ones((64, 32))).compile().as_text()
+    dots = re.findall(r"dot\(%[\w.-]+, (%[\w.-]+)\), lhs_contracting_dims=\{\d\}, rhs_contracting_dims=\{(\d)\}", hlo)
+    assert len(dots) == 2 and ("%kernel.1", "1") not in dots, dots

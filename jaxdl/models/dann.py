@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxdl.grl import grad_reverse
-from jaxdl.models.layers import Conv, max_pool
+from jaxdl.models.layers import Conv, Dense, max_pool
 
 DANN_LAYERS = ("conv1", "conv2", "features", "logits", "domain_logits")
 
@@ -36,11 +36,11 @@ class DANN(nn.Module):
         features = acts["features"] = x.reshape(x.shape[0], -1)
         if stop_at == "features":
             return features, acts
-        h = nn.relu(nn.Dense(self.hidden, name="label_fc1")(features))
-        h = nn.relu(nn.Dense(self.hidden, name="label_fc2")(h))
-        logits = acts["logits"] = nn.Dense(self.num_classes, name="label_out")(h)
-        d = nn.relu(nn.Dense(self.hidden, name="domain_fc1")(grad_reverse(features, jnp.float32(lam))))
-        acts["domain_logits"] = nn.Dense(1, name="domain_out")(d)[:, 0]
+        h = nn.relu(Dense(self.hidden, name="label_fc1")(features))
+        h = nn.relu(Dense(self.hidden, name="label_fc2")(h))
+        logits = acts["logits"] = Dense(self.num_classes, name="label_out")(h)
+        d = nn.relu(Dense(self.hidden, name="domain_fc1")(grad_reverse(features, jnp.float32(lam))))
+        acts["domain_logits"] = Dense(1, name="domain_out")(d)[:, 0]
         return logits, acts
 
 

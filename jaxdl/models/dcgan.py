@@ -15,7 +15,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from jaxdl.models.layers import Conv, ConvTransposeSubpixel
+from jaxdl.models.layers import Conv, ConvTransposeSubpixel, Dense
 
 INIT = nn.initializers.normal(0.02)
 
@@ -65,7 +65,7 @@ class Generator(nn.Module):
         if y is not None:
             z = jnp.concatenate([z, jax.nn.one_hot(y, self.num_classes)], axis=-1)
         features = self.width * 2 ** (n_up - 1)
-        x = nn.Dense(start * start * features, kernel_init=INIT, name="project")(z)
+        x = Dense(start * start * features, kernel_init=INIT, name="project")(z)
         x = nn.relu(_batch_norm(train, "bn0")(x.reshape(-1, start, start, features)))
         for i in range(1, n_up):
             features //= 2
@@ -95,4 +95,4 @@ class Discriminator(nn.Module):
                 x = _batch_norm(train, f"bn{i + 1}")(x)
             x = nn.leaky_relu(x, 0.2)
             features *= 2
-        return nn.Dense(1, kernel_init=INIT, name="logit")(x.reshape(x.shape[0], -1))[:, 0]
+        return Dense(1, kernel_init=INIT, name="logit")(x.reshape(x.shape[0], -1))[:, 0]

@@ -191,6 +191,46 @@ class Conv(nn.Module):
         return conv2d(x, kernel, self.strides, self.padding) + bias
 
 
+@jax.custom_vjp
+def dense(x, kernel):
+    """x (..., I) @ kernel (I, O) -> (..., O), with the same numbers and gradients as
+    ``x @ kernel``. The input gradient is computed as ``(kernel @ g^T)^T``: JAX's own rule
+    gives XLA:CPU ``g @ kernel^T``, which it runs without its GEMM kernels for a row-major
+    kernel (VGG16's fc6 input gradient: 415 ms at batch 2, 35 ms so)."""
+    return x @ kernel
+
+
+def _dense_fwd(x, kernel):
+    return x @ kernel, (x, kernel)
+
+
+def _dense_bwd(residuals, g):
+    x, kernel = residuals
+    rows, cols = x.reshape(-1, x.shape[-1]), g.reshape(-1, g.shape[-1])
+    # the barrier keeps XLA from rewriting the product back into g @ kernel^T
+    dx = lax.optimization_barrier(kernel @ cols.T).T.reshape(x.shape)
+    return dx, rows.T @ cols
+
+
+dense.defvjp(_dense_fwd, _dense_bwd)
+
+
+class Dense(nn.Module):
+    """Drop-in for ``nn.Dense``: the same parameters (``kernel`` (I,O), ``bias``), initialisers
+    and outputs, computed with ``dense``."""
+
+    features: int
+    kernel_init: Callable = nn.initializers.lecun_normal()
+    bias_init: Callable = nn.initializers.zeros
+
+    @nn.compact
+    def __call__(self, x):
+        kernel = self.param("kernel", self.kernel_init, (x.shape[-1], self.features))
+        bias = self.param("bias", self.bias_init, (self.features,))
+        x, kernel, bias = nn.dtypes.promote_dtype(x, kernel, bias)
+        return dense(x, kernel) + bias
+
+
 def adaptive_avg_pool(x, output_size):
     """PyTorch's AdaptiveAvgPool2d for x (N,H,W,C) -> (N, oh, ow, C); static shapes."""
     height, width = x.shape[1:3]

@@ -3,7 +3,7 @@ from typing import Optional
 
 import flax.linen as nn
 
-from jaxdl.models.layers import Conv, max_pool
+from jaxdl.models.layers import Conv, Dense, max_pool
 
 MNIST_CNN_LAYERS = ("conv1", "conv2", "features", "logits")
 
@@ -31,9 +31,9 @@ class MnistCNN(nn.Module):
                 return x, acts
             x = max_pool(x, 2, 2)
         x = x.reshape(x.shape[0], -1)
-        x = acts["features"] = nn.relu(nn.Dense(128, name="fc1")(x))
+        x = acts["features"] = nn.relu(Dense(128, name="fc1")(x))
         if stop_at == "features":
             return x, acts
         x = nn.Dropout(self.dropout_rate, deterministic=not train)(x)
-        logits = acts["logits"] = nn.Dense(self.num_classes, name="fc2")(x)
+        logits = acts["logits"] = Dense(self.num_classes, name="fc2")(x)
         return logits, acts

@@ -9,7 +9,7 @@ from typing import Optional
 
 import flax.linen as nn
 
-from jaxdl.models.layers import Conv, adaptive_avg_pool, max_pool
+from jaxdl.models.layers import Conv, Dense, adaptive_avg_pool, max_pool
 
 # (block, number of convs, channels)
 VGG16_BLOCKS = ((1, 2, 64), (2, 2, 128), (3, 3, 256), (4, 3, 512), (5, 3, 512))
@@ -53,14 +53,14 @@ class VGG16(nn.Module):
             return x, acts
         x = x.reshape(x.shape[0], -1)
         for name, width in (("6", 4096), ("7", 4096)):
-            x = nn.Dense(width, name=f"fc{name}")(x)
+            x = Dense(width, name=f"fc{name}")(x)
             if record(f"fc{name}", x):
                 return x, acts
             x = nn.relu(x)
             if record(f"relu{name}", x):
                 return x, acts
             x = nn.Dropout(self.dropout_rate, deterministic=not train)(x)
-        logits = nn.Dense(self.num_classes, name="fc8")(x)
+        logits = Dense(self.num_classes, name="fc8")(x)
         if record("fc8", logits):
             return logits, acts
         relu8 = nn.relu(logits)
