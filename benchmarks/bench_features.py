@@ -21,6 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+import torch_layout
+
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -30,10 +32,11 @@ def parse_args(argv=None):
     parser.add_argument("--threads", type=int, default=os.cpu_count(), help="PyTorch threads")
     parser.add_argument("--cases", default="rgb,grey_folded", help="JAX input modes to time")
     parser.add_argument("--data", default=None, help="data folder (default: $JAXDL_DATA or ../shared/data)")
+    torch_layout.add_argument(parser)
     return parser.parse_args(argv)
 
 
-def torch_batches(paths, pre, batch_size, workers):
+def torch_batches(paths, pre, batch_size, workers, layout="nchw"):
     """The PyTorch side's loader: same decode, thread pool, prefetch; NCHW float tensors."""
     import torch
 
@@ -50,17 +53,17 @@ def torch_batches(paths, pre, batch_size, workers):
 
     def to_tensor(images):
         x = torch.from_numpy(images).permute(0, 3, 1, 2).float().div_(255.0)
-        return (x - mean) / std
+        return torch_layout.to_layout(torch, layout, ((x - mean) / std).contiguous())
 
     return prefetch(decoded(), size=2, transform=to_tensor)
 
 
-def torch_features(model, paths, pre, batch_size, workers):
+def torch_features(model, paths, pre, batch_size, workers, layout="nchw"):
     import torch
 
     out = []
     with torch.inference_mode():
-        for x in torch_batches(paths, pre, batch_size, workers):
+        for x in torch_batches(paths, pre, batch_size, workers, layout):
             out.append(model.features(x).mean(dim=(2, 3)).numpy())
     return np.concatenate(out)
 
@@ -95,12 +98,12 @@ def main(argv=None):
     paths = list(dataset.train.paths + dataset.test.paths)
     paths = paths[: args.limit] if args.limit else paths
     params, _ = convert_file("squeezenet1_1", root / "weights" / "squeezenet1_1_onnx_zoo")
-    model = load_converted("squeezenet1_1", params).eval()
+    model = torch_layout.to_layout(torch, args.torch_layout, load_converted("squeezenet1_1", params).eval())
 
     rgb = Preprocessing()
-    torch_features(model, paths[: args.batch_size], rgb, args.batch_size, args.workers)  # warm-up
+    torch_features(model, paths[: args.batch_size], rgb, args.batch_size, args.workers, args.torch_layout)  # warm-up
     start = time.perf_counter()
-    reference = torch_features(model, paths, rgb, args.batch_size, args.workers)
+    reference = torch_features(model, paths, rgb, args.batch_size, args.workers, args.torch_layout)
     torch_seconds = time.perf_counter() - start
     decode_seconds = decode_only(paths, rgb, args.batch_size, args.workers)
 
@@ -124,6 +127,7 @@ def main(argv=None):
                       "decode_only_per_s": round(len(paths) / decode_seconds, 2),
                       "max_abs_diff_vs_torch": float(np.abs(features["fire9"] - reference).max())})
     print(json.dumps({"benchmark": "features", "device": jax.default_backend(), "threads": args.threads,
+                      "torch_layout": args.torch_layout,
                       "workers": args.workers, "cases": cases}))
 
 

@@ -18,6 +18,8 @@ import os
 import sys
 import time
 
+import torch_layout
+
 ARCHS = ("vgg16", "squeezenet1_1")
 MODES = ("forward", "grad")
 BATCHES = (8, 32)
@@ -33,6 +35,7 @@ def parse_args(argv=None):
     parser.add_argument("--warmup", type=int, default=1, help="untimed calls before timing")
     parser.add_argument("--threads", type=int, default=os.cpu_count(), help="PyTorch threads (default: all cores)")
     parser.add_argument("--xla-flags", default="", help="extra XLA_FLAGS for this run (set before jax starts)")
+    torch_layout.add_argument(parser)
     parser.add_argument("--single-thread", action="store_true",
                         help="one thread each, timed in process CPU seconds (for busy shared machines)")
     return parser.parse_args(argv)
@@ -111,7 +114,8 @@ def run_case(torch, arch, mode, batch, nets, args):
     labels = rng.integers(0, 1000, batch)
     jax_fn, compile_s = jax_case(arch, mode, batch, params, jnp.asarray(x_nchw.transpose(0, 2, 3, 1)),
                                  jnp.asarray(labels, jnp.int32))
-    torch_fn = torch_case(torch, net, mode, torch.from_numpy(x_nchw), torch.from_numpy(labels))
+    net, x_torch = torch_layout.to_layout(torch, args.torch_layout, net, torch.from_numpy(x_nchw))
+    torch_fn = torch_case(torch, net, mode, x_torch, torch.from_numpy(labels))
     for _ in range(args.warmup):
         jax_fn()
         torch_fn()
@@ -166,7 +170,7 @@ def main(argv=None):
               f"img/s  ratio {result['ratio']:.2f}  (compile {result['jax_compile_s']:.1f} s)", file=sys.stderr)
         results.append(result)
     print(json.dumps({"benchmark": "inference", "cases": results, "iters": args.iters, "rounds": args.rounds,
-                      "threads": args.threads, "single_thread": args.single_thread, "xla_flags": os.environ.get("XLA_FLAGS", ""),
+                      "threads": args.threads, "single_thread": args.single_thread, "torch_layout": args.torch_layout, "xla_flags": os.environ.get("XLA_FLAGS", ""),
                       "jax": jax.__version__, "torch": torch.__version__, "cpu_count": os.cpu_count()}))
 
 

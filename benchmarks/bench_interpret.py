@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 import torch
 
+import torch_layout
 from jaxdl import imagenet
 from jaxdl.interpret import (ModuleLogits, PGDConfig, SmoothGradConfig, class_visualization, pgd, preset, saliency,
                              smoothgrad)
@@ -91,6 +92,7 @@ def main():
     parser.add_argument("--viz-steps", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--cases", default="saliency,smoothgrad,pgd,classviz_step", help="comma-separated subset")
+    torch_layout.add_argument(parser)
     args = parser.parse_args()
     torch.set_num_threads(os.cpu_count())
     module = get_model("squeezenet1_1")
@@ -115,7 +117,7 @@ def main():
                                                      preset("default", steps=args.viz_steps, frame_every=args.viz_steps), key),
     }
     low, high = (torch.tensor(np.asarray(b)).view(1, 3, 1, 1) for b in bounds)
-    xt = torch.tensor(np.asarray(x).transpose(0, 3, 1, 2))
+    net, xt = torch_layout.to_layout(torch, args.torch_layout, net, torch.tensor(np.asarray(x).transpose(0, 3, 1, 2)))
     torch_fns = torch_cases(net, xt, torch.tensor(np.asarray(targets), dtype=torch.long), args, low, high)
     units = {"saliency": 1, "smoothgrad": 1, "pgd": 1, "classviz_step": args.viz_steps}
     cases = []
@@ -132,7 +134,7 @@ def main():
                       "torch_per_s": round(torch_rate, 3), "ratio": round(jax_rate / torch_rate, 3),
                       "jax_compile_s": round(compile_s, 2)})
         print(json.dumps(cases[-1]), file=sys.stderr)  # progress; the result is the last stdout line
-    print(json.dumps({"benchmark": "interpret", "cases": cases}))
+    print(json.dumps({"benchmark": "interpret", "torch_layout": args.torch_layout, "cases": cases}))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 """Training steps per second: JAX (jaxdl's jitted loop step) vs PyTorch on the same network,
-batch and optimiser. Cases live in ``CASES`` (name -> builder(batch) returning (jax_step, jax_sync, torch_step),
+batch and optimiser. Cases live in ``CASES`` (name -> builder(batch, torch_layout) returning (jax_step, jax_sync, torch_step),
 each a no-argument callable doing one training step on fixed data); add one to benchmark a
 new chapter's step (e.g. the DCGAN D-then-G step).
 
@@ -13,8 +13,10 @@ import time
 import jax
 import numpy as np
 
+import torch_layout
 
-def dann_case(batch: int):
+
+def dann_case(batch: int, layout: str = "nchw"):
     """One DANN step (source+target, GRL, SGD momentum 0.9, lr 0.01) on 32x32x3 uint8 images."""
     import torch
 
@@ -40,6 +42,7 @@ def dann_case(batch: int):
     net, torch_optimizer = torch_dann()
     xs = torch.from_numpy(host["xs"]).permute(0, 3, 1, 2).contiguous()
     xt = torch.from_numpy(host["xt"]).permute(0, 3, 1, 2).contiguous()
+    net, xs, xt = torch_layout.to_layout(torch, layout, net, xs, xt)
     ys = torch.from_numpy(host["ys"])
 
     def torch_step():
@@ -92,7 +95,7 @@ def torch_dann_step(net, optimizer, xs, ys, xt, lam):
     return loss
 
 
-def dcgan_case(batch: int):
+def dcgan_case(batch: int, layout: str = "nchw"):
     """One DCGAN D-then-G step (28x28, widths 64, z 100, Adam 2e-4 b1 0.5, non-saturating loss)."""
     import torch
 
@@ -113,6 +116,7 @@ def dcgan_case(batch: int):
         return metrics["g_loss"]
 
     nets = torch_dcgan()
+    torch_layout.to_layout(torch, layout, nets[0], nets[1])  # modules convert in place
     images = torch.from_numpy(host["image"])[:, None]
 
     def torch_step():
@@ -176,8 +180,8 @@ def timed(fn, steps: int, sync) -> float:
     return steps / (time.perf_counter() - start)
 
 
-def run_case(name: str, batch: int, steps: int, warmup: int) -> dict:
-    jax_step, jax_sync, torch_step = CASES[name](batch)
+def run_case(name: str, batch: int, steps: int, warmup: int, layout: str) -> dict:
+    jax_step, jax_sync, torch_step = CASES[name](batch, layout)
     start = time.perf_counter()
     jax_sync(jax_step())
     compile_s = time.perf_counter() - start
@@ -199,10 +203,12 @@ def main():
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--batch", type=int, default=64, help="source images per step (as many target)")
     parser.add_argument("--cases", default=",".join(CASES), help=f"comma-separated subset of {list(CASES)}")
+    torch_layout.add_argument(parser)
     args = parser.parse_args()
     torch.set_num_threads(os.cpu_count())
-    cases = [run_case(name, args.batch, args.steps, args.warmup) for name in args.cases.split(",")]
+    cases = [run_case(name, args.batch, args.steps, args.warmup, args.torch_layout) for name in args.cases.split(",")]
     print(json.dumps({"benchmark": "train", "threads": os.cpu_count(), "devices": jax.device_count(),
+                      "torch_layout": args.torch_layout,
                       "cases": cases}))
 
 

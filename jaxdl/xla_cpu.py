@@ -12,8 +12,8 @@ unmaps them at the end. One arena, no mmap and no trimming keep that memory mapp
 call to the next: 3,300 faults, the call 20-25% faster. The cost: freed memory stays with
 the process (its peak resident size) until it exits.
 
-Opt out of both with ``JAXDL_XLA_DEFAULTS=0``; an ``XLA_FLAGS`` that already sets the option
-wins. Importing jaxdl after jax has run a computation leaves the running backend's flags as
+Opt out of both with ``JAXDL_XLA_DEFAULTS=0``, of the malloc settings alone with
+``JAXDL_TUNE_MALLOC=0``; an ``XLA_FLAGS`` that already sets the option wins. Importing jaxdl after jax has run a computation leaves the running backend's flags as
 they are.
 """
 import ctypes
@@ -68,5 +68,5 @@ def apply(environ=os.environ) -> None:
     flags = default_xla_flags(environ)
     if flags:
         environ["XLA_FLAGS"] = flags
-    if environ.get("JAXDL_XLA_DEFAULTS", "1") != "0":
+    if environ.get("JAXDL_XLA_DEFAULTS", "1") != "0" and environ.get("JAXDL_TUNE_MALLOC", "1") != "0":
         tune_malloc()

@@ -18,6 +18,17 @@ def count(tree):
     return sum(int(np.prod(x.shape)) for x in jax.tree.leaves(tree))
 
 
+def assert_drop_in(ours, reference, x):
+    """``ours`` has ``reference``'s (flax layer's) params, outputs and gradients on x."""
+    params = reference.init(jax.random.key(1), x)
+    params = jax.tree.map(lambda p: p + jax.random.normal(jax.random.key(2), p.shape), params)  # non-zero bias
+    chex.assert_trees_all_equal_shapes_and_dtypes(ours.init(jax.random.key(1), x), params)
+    loss = lambda module: lambda p, v: jnp.sum(jnp.sin(module.apply(p, v)))
+    np.testing.assert_allclose(ours.apply(params, x), reference.apply(params, x), atol=1e-5)
+    grads, grads_reference = jax.grad(loss(ours), (0, 1))(params, x), jax.grad(loss(reference), (0, 1))(params, x)
+    chex.assert_trees_all_close(grads, grads_reference, atol=1e-4)
+
+
 def test_vgg16_parameter_count_is_torchvision_total_and_conv_part():
     shapes = param_shapes("vgg16")
     assert count(shapes) == 138_357_544
@@ -97,13 +108,7 @@ def test_subpixel_conv_transpose_equals_flax_conv_transpose(kernel, strides, siz
 
     x = jax.random.normal(jax.random.key(0), (2, *size, 3))
     reference, ours = nn.ConvTranspose(5, kernel, strides, padding="SAME"), ConvTransposeSubpixel(5, kernel, strides)
-    params = reference.init(jax.random.key(1), x)
-    params = jax.tree.map(lambda p: p + jax.random.normal(jax.random.key(2), p.shape), params)  # non-zero bias
-    chex.assert_trees_all_equal_shapes_and_dtypes(ours.init(jax.random.key(1), x), params)
-    loss = lambda module: lambda p, v: jnp.sum(jnp.sin(module.apply(p, v)))
-    np.testing.assert_allclose(ours.apply(params, x), reference.apply(params, x), atol=1e-5)
-    grads, grads_reference = jax.grad(loss(ours), (0, 1))(params, x), jax.grad(loss(reference), (0, 1))(params, x)
-    chex.assert_trees_all_close(grads, grads_reference, atol=1e-4)
+    assert_drop_in(ours, reference, x)
 
 
 @pytest.mark.parametrize("kernel,strides,padding,size", [
@@ -121,13 +126,7 @@ def test_conv_equals_flax_conv_values_and_gradients(kernel, strides, padding, si
 
     x = jax.random.normal(jax.random.key(0), (2, *size, 3))
     reference, ours = nn.Conv(5, kernel, strides, padding=padding), Conv(5, kernel, strides, padding=padding)
-    params = reference.init(jax.random.key(1), x)
-    params = jax.tree.map(lambda p: p + jax.random.normal(jax.random.key(2), p.shape), params)
-    chex.assert_trees_all_equal_shapes_and_dtypes(ours.init(jax.random.key(1), x), params)
-    loss = lambda module: lambda p, v: jnp.sum(jnp.sin(module.apply(p, v)))
-    np.testing.assert_allclose(ours.apply(params, x), reference.apply(params, x), atol=1e-5)
-    grads, grads_reference = jax.grad(loss(ours), (0, 1))(params, x), jax.grad(loss(reference), (0, 1))(params, x)
-    chex.assert_trees_all_close(grads, grads_reference, atol=1e-4)
+    assert_drop_in(ours, reference, x)
 
 
 def test_conv_input_gradient_in_a_loop_compiles_to_canonical_convolutions():
@@ -156,13 +155,7 @@ def test_dense_equals_flax_dense_values_and_gradients(shape):
 
     x = jax.random.normal(jax.random.key(0), shape)
     reference, ours = nn.Dense(5), Dense(5)
-    params = reference.init(jax.random.key(1), x)
-    params = jax.tree.map(lambda p: p + jax.random.normal(jax.random.key(2), p.shape), params)
-    chex.assert_trees_all_equal_shapes_and_dtypes(ours.init(jax.random.key(1), x), params)
-    loss = lambda module: lambda p, v: jnp.sum(jnp.sin(module.apply(p, v)))
-    np.testing.assert_allclose(ours.apply(params, x), reference.apply(params, x), atol=1e-5)
-    grads, grads_reference = jax.grad(loss(ours), (0, 1))(params, x), jax.grad(loss(reference), (0, 1))(params, x)
-    chex.assert_trees_all_close(grads, grads_reference, atol=1e-5)
+    assert_drop_in(ours, reference, x)
 
 
 def test_dense_input_gradient_keeps_the_kernel_as_the_left_operand():

@@ -188,7 +188,10 @@ class Conv(nn.Module):
         kernel = self.param("kernel", self.kernel_init, (*self.kernel_size, x.shape[-1], self.features))
         bias = self.param("bias", self.bias_init, (self.features,))
         x, kernel, bias = nn.dtypes.promote_dtype(x, kernel, bias)
-        return conv2d(x, kernel, self.strides, self.padding) + bias
+        return self.convolve(x, kernel) + bias
+
+    def convolve(self, x, kernel):
+        return conv2d(x, kernel, self.strides, self.padding)
 
 
 @jax.custom_vjp
@@ -285,19 +288,12 @@ def conv_transpose_subpixel(x, kernel, strides):
     return y.reshape(n, height * sh, width * sw, channels)
 
 
-class ConvTransposeSubpixel(nn.Module):
+class ConvTransposeSubpixel(Conv):
     """Drop-in for ``nn.ConvTranspose(features, kernel_size, strides, padding='SAME')``: the
     same parameters (``kernel`` (KH,KW,Cin,Cout), ``bias``) and outputs, computed with
     ``conv_transpose_subpixel``."""
 
-    features: int
-    kernel_size: tuple
-    strides: tuple
-    kernel_init: Callable = nn.initializers.lecun_normal()
-    bias_init: Callable = nn.initializers.zeros
-
-    @nn.compact
-    def __call__(self, x):
-        kernel = self.param("kernel", self.kernel_init, (*self.kernel_size, x.shape[-1], self.features))
-        bias = self.param("bias", self.bias_init, (self.features,))
-        return conv_transpose_subpixel(x, kernel, self.strides) + bias
+    def convolve(self, x, kernel):
+        if self.padding != "SAME":
+            raise ValueError(f"ConvTransposeSubpixel: only padding='SAME', got {self.padding!r}")
+        return conv_transpose_subpixel(x, kernel, self.strides)

@@ -32,7 +32,7 @@ class Fire(nn.Module):
         x = nn.relu(Conv(self.squeeze, (1, 1), name="squeeze")(x))
         e1 = Conv(self.expand, (1, 1), name="expand1x1")(x)
         e3 = Conv(self.expand, (3, 3), padding=((1, 1), (1, 1)), name="expand3x3")(x)
-        return nn.relu(jnp.concatenate([e1, e3], axis=-1))
+        return jnp.concatenate([nn.relu(e1), nn.relu(e3)], axis=-1)
 
 
 class SqueezeNet(nn.Module):
