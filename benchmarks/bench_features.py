@@ -115,6 +115,8 @@ def main(argv=None):
         fn = feature_function("squeezenet1_1", ("fire9",), pre)
         jax.block_until_ready(fn(network_params("squeezenet1_1", params, pre), np.zeros(shape, np.uint8)))
         compile_seconds = time.perf_counter() - start
+        extract_features("squeezenet1_1", params, paths[: args.batch_size], ["fire9"], pre,
+                         batch_size=args.batch_size, workers=args.workers)  # warm-up, as PyTorch's
         start = time.perf_counter()
         features, _ = extract_features("squeezenet1_1", params, paths, ["fire9"], pre, batch_size=args.batch_size,
                                        workers=args.workers)
