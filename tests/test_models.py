@@ -118,6 +118,7 @@ def test_subpixel_conv_transpose_equals_flax_conv_transpose(kernel, strides, siz
     ((3, 3), (2, 2), "SAME", (8, 9)),  # asymmetric 'SAME' padding
     ((5, 5), (1, 1), "VALID", (12, 12)),  # DANN
     ((1, 1), (1, 1), ((1, 1), (1, 1)), (5, 5)),  # padded 1x1 (SqueezeNet 1.0 Caffe classifier)
+    ((3, 3), (1, 1), "SAME", (9, 10)),  # VGG16 conv1_1
 ])
 def test_conv_equals_flax_conv_values_and_gradients(kernel, strides, padding, size):
     import flax.linen as nn
@@ -145,6 +146,66 @@ def test_conv_input_gradient_in_a_loop_compiles_to_canonical_convolutions():
     hlo = jax.jit(ascend).lower(jnp.ones((2, 9, 9, 8))).compile().as_text()
     labels = set(re.findall(r"dim_labels=\w+_(\w+)->", hlo))
     assert labels == {"01io"}, labels
+
+
+def test_first_layer_input_gradient_is_a_gemm_on_cpu():
+    """Few input channels (VGG16's conv1_1): on CPU the input gradient is one GEMM plus
+    overlap-adds, not a convolution with 3 output channels (values: the test above)."""
+    from jaxdl.models.layers import conv2d
+
+    kernel = jnp.ones((3, 3, 3, 64))
+    grad = jax.jit(jax.grad(lambda x: jnp.sum(jnp.sin(conv2d(x, kernel, padding="SAME"))))).trace(jnp.ones((2, 9, 9, 3)))
+    assert "convolution" in grad.lower(lowering_platforms=("cuda",)).as_text()
+    cpu = grad.lower(lowering_platforms=("cpu",)).as_text()
+    assert cpu.count("stablehlo.convolution") == 1 and "dot_general" in cpu  # the forward's convolution only
+
+
+def _lax_conv(x, kernel, padding):
+    return jax.lax.conv_general_dilated(x, kernel, (1, 1), padding, dimension_numbers=("NHWC", "HWIO", "NHWC"))
+
+
+@pytest.mark.parametrize("size,padding", [
+    ((12, 12), ((1, 1), (1, 1))),  # 'SAME', whole tiles
+    ((9, 11), ((1, 1), (1, 1))),  # odd sizes: a partial last tile
+    ((10, 9), ((0, 0), (0, 0))),  # 'VALID'
+    ((8, 8), ((2, 0), (0, 3))),  # asymmetric
+])
+def test_winograd_equals_direct_convolution(size, padding):
+    from jaxdl.models import winograd
+
+    x = jax.random.normal(jax.random.key(0), (2, *size, 5))
+    kernel = jax.random.normal(jax.random.key(1), (3, 3, 5, 7))
+    expected = _lax_conv(x, kernel, padding)
+    got = jax.jit(winograd.conv2d_3x3, static_argnums=2)(x, kernel, padding)
+    chex.assert_shape(got, expected.shape)
+    np.testing.assert_allclose(got, expected, atol=2e-6 * float(jnp.abs(expected).max()))
+
+
+def test_conv_takes_winograd_on_cpu_with_the_same_values_and_gradients():
+    """VGG16-like channels and enough tiles: on CPU ``conv2d`` and its input gradient run as
+    Winograd (no convolution left in the CPU program; the GPU program keeps XLA's), and
+    values and both gradients match ``lax.conv_general_dilated``'s."""
+    from jaxdl.models import winograd
+    from jaxdl.models.layers import conv2d
+
+    x = jax.random.normal(jax.random.key(0), (2, 40, 38, 96))
+    kernel = jax.random.normal(jax.random.key(1), (3, 3, 96, 80)) / 30
+    assert winograd.pays_off(x.shape, kernel.shape, x.dtype)
+    assert not winograd.pays_off((8, 13, 13, 64), (3, 3, 64, 256), x.dtype)  # SqueezeNet 1.1's fire9
+    assert not winograd.pays_off((1, 14, 14, 512), (3, 3, 512, 512), x.dtype)  # VGG16's conv5 at batch 1
+    assert not winograd.pays_off(x.shape, (1, 1, 96, 80), x.dtype)
+
+    def loss(conv):
+        return lambda x, kernel: jnp.sum(jnp.sin(conv(x, kernel)))
+
+    ours = lambda x, kernel: conv2d(x, kernel, padding="SAME")  # noqa: E731
+    reference = lambda x, kernel: _lax_conv(x, kernel, ((1, 1), (1, 1)))  # noqa: E731
+    for got, expected in [(jax.jit(ours)(x, kernel), reference(x, kernel)),
+                          *zip(jax.jit(jax.grad(loss(ours), (0, 1)))(x, kernel), jax.grad(loss(reference), (0, 1))(x, kernel))]:
+        np.testing.assert_allclose(got, expected, atol=2e-6 * float(jnp.abs(expected).max()))
+    input_gradient = jax.jit(jax.grad(loss(ours))).trace(x, kernel)
+    assert "convolution" not in input_gradient.lower(lowering_platforms=("cpu",)).as_text()
+    assert "convolution" in input_gradient.lower(lowering_platforms=("cuda",)).as_text()
 
 
 @pytest.mark.parametrize("shape", [(3, 7), (2, 4, 7)])

@@ -8,6 +8,8 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from jaxdl.models import winograd
+
 
 def max_pool(x, window: int, stride: int, ceil_mode: bool = False):
     """Max pooling over (H, W) of x (N,H,W,C); ``ceil_mode`` as in PyTorch/Caffe.
@@ -65,25 +67,35 @@ def _axis_pool_fwd(x, window, stride, axis, out):
 
 
 def _axis_pool_bwd(window, stride, axis, out, residuals, g):
-    """Tap d of output i reads input ``stride * i + d``: stride phase ``d % stride``, position
-    ``i + d // stride``. Each phase sums its taps' gradients shifted by whole positions, and
-    the phases interleave by a stack + reshape: no interior padding, so XLA vectorises the
-    loop (4x faster than one interior-padded add per tap)."""
+    """Tap d of output i reads input ``stride * i + d``: each tap's gradient goes back there
+    (``_overlap_add``)."""
     x, y = residuals
     parts, taken = [], jnp.zeros(y.shape, bool)
     for tap in _window_taps(x, window, stride, axis, out):
         hit = (tap == y) & ~taken  # the first maximum of the window
         taken = taken | hit
         parts.append(jnp.where(hit, g, 0.0).astype(x.dtype))
-    length = out + (window - 1) // stride  # positions per phase
+    return (_overlap_add(parts, stride, axis, x.shape[axis]),)
+
+
+def _overlap_add(parts, stride: int, axis: int, size: int):
+    """The sum of the taps ``parts[d]`` placed at ``stride * i + d`` along ``axis``, padded or
+    cropped to ``size``: the transpose of taking strided taps.
+
+    Tap d lands on stride phase ``d % stride``, position ``i + d // stride``. Each phase sums its
+    taps shifted by whole positions and the phases interleave by a stack + reshape: no interior
+    padding, so XLA vectorises the loop (4x faster than one interior-padded add per tap)."""
+    out = parts[0].shape[axis]
+    length = out + (len(parts) - 1) // stride  # positions per phase
     phases = []
     for phase in range(stride):
-        total = jnp.zeros(g.shape[:axis] + (length,) + g.shape[axis + 1:], x.dtype)
-        for d in range(phase, window, stride):
+        total = jnp.zeros(parts[0].shape[:axis] + (length,) + parts[0].shape[axis + 1:], parts[0].dtype)
+        for d in range(phase, len(parts), stride):
             total = total + _pad_axis(parts[d], axis, length - out - d // stride, 0.0, low=d // stride)
         phases.append(total)
-    grad = jnp.stack(phases, axis + 1).reshape(g.shape[:axis] + (length * stride,) + g.shape[axis + 1:])
-    return (_pad_axis(grad, axis, x.shape[axis] - length * stride, 0.0),)
+    shape = parts[0].shape
+    summed = jnp.stack(phases, axis + 1).reshape(shape[:axis] + (length * stride,) + shape[axis + 1:])
+    return _pad_axis(summed, axis, size - length * stride, 0.0)
 
 
 _axis_pool.defvjp(_axis_pool_fwd, _axis_pool_bwd)
@@ -134,14 +146,53 @@ def conv2d(x, kernel, strides=(1, 1), padding="VALID"):
     """``lax.conv_general_dilated`` of x (N,H,W,Cin) with kernel (KH,KW,Cin,Cout) -> (N,H',W',Cout);
     ``padding`` 'SAME', 'VALID' or ((lo, hi), (lo, hi)). The same numbers and gradients; the input
     gradient is written out (``_conv2d_bwd``) so that XLA:CPU runs it as a canonical convolution
-    inside loops too."""
+    inside loops too. On CPU, where XLA's convolution kernels run below its GEMM rate, 3x3
+    stride-1 convolutions with many channels (VGG16's) and their input gradients run as
+    Winograd F(2x2, 3x3) (``winograd``, 1.1-2x faster), and the input gradient of a stride-1
+    first layer (``_few_taps``) as one GEMM plus overlap-adds: the same numbers to float32
+    rounding."""
     if isinstance(padding, str):
         padding = lax.padtype_to_pads(x.shape[1:3], kernel.shape[:2], strides, padding)
     return _conv2d(x, kernel, tuple(strides), tuple(tuple(p) for p in padding))
 
 
-def _conv2d_forward(x, kernel, strides, padding):
-    return lax.conv_general_dilated(x, kernel, strides, padding, dimension_numbers=NHWC)
+def _direct_conv(x, kernel, strides, padding, lhs_dilation=(1, 1)):
+    return lax.conv_general_dilated(x, kernel, strides, padding, lhs_dilation=lhs_dilation,
+                                    dimension_numbers=NHWC)
+
+
+def _conv2d_forward(x, kernel, strides, padding, lhs_dilation=(1, 1)):
+    """The convolution; on CPU as Winograd F(2x2, 3x3) where that pays off (``winograd``),
+    chosen when XLA lowers the program."""
+    direct = functools.partial(_direct_conv, strides=strides, padding=padding, lhs_dilation=lhs_dilation)
+    if strides == lhs_dilation == (1, 1) and winograd.pays_off(x.shape, kernel.shape, x.dtype):
+        return lax.platform_dependent(
+            x, kernel, cpu=functools.partial(winograd.conv2d_3x3, padding=padding), default=direct)
+    return direct(x, kernel)
+
+
+MAX_PATCH = 32  # KH * KW * Cin up to which the input gradient runs as one GEMM + overlap-adds
+
+
+def _few_taps(kernel_shape, dtype) -> bool:
+    """Whether a kernel's patches are short (an RGB image's first layer): the input gradient
+    convolution then has so few output channels that XLA:CPU runs it far below its GEMM rate
+    (VGG16's conv1_1: 8 GFLOP/s)."""
+    return math.prod(kernel_shape[:3]) <= MAX_PATCH and dtype == jnp.float32
+
+
+def _patch_input_gradient(g, kernel, x_shape, strides, padding):
+    """dx of a convolution of x (x_shape) as one GEMM, (N*OH*OW, Cout) @ (Cout, KH*KW*Cin), which
+    gives each output's patch gradient, then each patch added back where it was read
+    (``_overlap_add``, columns then rows)."""
+    kh, kw, cin, cout = kernel.shape
+    rows = lax.optimization_barrier(kernel.reshape(-1, cout).T)  # (Cout, KH*KW*Cin), materialised
+    patches = (g @ rows).reshape(*g.shape[:3], kh, kw, cin)
+    padded = [size + lo + hi for size, (lo, hi) in zip(x_shape[1:3], padding)]
+    by_row = [_overlap_add([patches[:, :, :, i, j] for j in range(kw)], strides[1], 2, padded[1]) for i in range(kh)]
+    dx = _overlap_add(by_row, strides[0], 1, padded[0])
+    (top, _), (left, _) = padding
+    return dx[:, top:top + x_shape[1], left:left + x_shape[2]]
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3))
@@ -153,19 +204,28 @@ def _conv2d_fwd(x, kernel, strides, padding):
     return _conv2d_forward(x, kernel, strides, padding), (x, kernel)
 
 
-def _conv2d_bwd(strides, padding, residuals, g):
+def _input_gradient(g, kernel, x_shape, strides, padding):
     """dx: g (input-dilated by the stride) convolved with the flipped kernel, its in/out swapped.
 
     JAX's own transpose rule gives XLA the same convolution with an 'OI' kernel layout; in a
     while loop (PGD, class visualisation) XLA:CPU then neither transposes the kernel nor
     reaches its Eigen kernels, and the step runs 3x slower. Here the transposed kernel is
     materialised (the optimisation barrier keeps XLA from folding the transpose back in)."""
-    x, kernel = residuals
     pads = [(k - 1 - lo, n - 1 - (m - 1) * s + lo)
-            for k, (lo, _), n, m, s in zip(kernel.shape[:2], padding, x.shape[1:3], g.shape[1:3], strides)]
+            for k, (lo, _), n, m, s in zip(kernel.shape[:2], padding, x_shape[1:3], g.shape[1:3], strides)]
     flipped = lax.optimization_barrier(jnp.flip(kernel, (0, 1)).transpose(0, 1, 3, 2))
-    dx = lax.conv_general_dilated(g, flipped, (1, 1), pads, lhs_dilation=strides, dimension_numbers=NHWC)
-    dkernel = jax.vjp(lambda k: _conv2d_forward(x, k, strides, padding), kernel)[1](g)[0]
+    return _conv2d_forward(g, flipped, (1, 1), tuple(pads), lhs_dilation=strides)
+
+
+def _conv2d_bwd(strides, padding, residuals, g):
+    x, kernel = residuals
+    shapes = dict(x_shape=x.shape, strides=strides, padding=padding)
+    if strides == (1, 1) and _few_taps(kernel.shape, x.dtype) and min(min(padding)) >= 0:
+        dx = lax.platform_dependent(g, kernel, cpu=functools.partial(_patch_input_gradient, **shapes),
+                                    default=functools.partial(_input_gradient, **shapes))
+    else:
+        dx = _input_gradient(g, kernel, **shapes)
+    dkernel = jax.vjp(lambda k: _direct_conv(x, k, strides, padding), kernel)[1](g)[0]
     return dx, dkernel
 
 
