@@ -154,10 +154,26 @@ def test_first_layer_input_gradient_is_a_gemm_on_cpu():
     from jaxdl.models.layers import conv2d
 
     kernel = jnp.ones((3, 3, 3, 64))
-    grad = jax.jit(jax.grad(lambda x: jnp.sum(jnp.sin(conv2d(x, kernel, padding="SAME"))))).trace(jnp.ones((2, 9, 9, 3)))
+    loss = lambda x: jnp.sum(jnp.sin(conv2d(x, kernel, padding="SAME")))  # noqa: E731
+    grad = jax.jit(jax.grad(loss)).trace(jnp.ones((2, 9, 9, 3)))
     assert "convolution" in grad.lower(lowering_platforms=("cuda",)).as_text()
     cpu = grad.lower(lowering_platforms=("cpu",)).as_text()
     assert cpu.count("stablehlo.convolution") == 1 and "dot_general" in cpu  # the forward's convolution only
+
+
+@pytest.mark.parametrize("strides,padding", [((1, 1), ((1, 1), (1, 1))), ((2, 2), ((0, 0), (0, 0))),
+                                             ((3, 2), ((0, 2), (1, 0)))])
+def test_patch_input_gradient_equals_the_convolution_transpose(strides, padding):
+    from jaxdl.models.layers import NHWC, _input_gradient, _patch_input_gradient
+
+    x_shape, kernel = (2, 11, 10, 3), jax.random.normal(jax.random.key(1), (3, 3, 3, 8))
+    out = jax.eval_shape(lambda x: jax.lax.conv_general_dilated(x, kernel, strides, padding, dimension_numbers=NHWC),
+                         jax.ShapeDtypeStruct(x_shape, jnp.float32))
+    g = jax.random.normal(jax.random.key(2), out.shape)
+    expected = _input_gradient(g, kernel, x_shape, strides, padding)
+    chex.assert_shape(expected, x_shape)
+    got = _patch_input_gradient(g, kernel, x_shape, strides, padding)
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
 
 
 def _lax_conv(x, kernel, padding):
@@ -200,8 +216,8 @@ def test_conv_takes_winograd_on_cpu_with_the_same_values_and_gradients():
 
     ours = lambda x, kernel: conv2d(x, kernel, padding="SAME")  # noqa: E731
     reference = lambda x, kernel: _lax_conv(x, kernel, ((1, 1), (1, 1)))  # noqa: E731
-    for got, expected in [(jax.jit(ours)(x, kernel), reference(x, kernel)),
-                          *zip(jax.jit(jax.grad(loss(ours), (0, 1)))(x, kernel), jax.grad(loss(reference), (0, 1))(x, kernel))]:
+    gradients = zip(jax.jit(jax.grad(loss(ours), (0, 1)))(x, kernel), jax.grad(loss(reference), (0, 1))(x, kernel))
+    for got, expected in [(jax.jit(ours)(x, kernel), reference(x, kernel)), *gradients]:
         np.testing.assert_allclose(got, expected, atol=2e-6 * float(jnp.abs(expected).max()))
     input_gradient = jax.jit(jax.grad(loss(ours))).trace(x, kernel)
     assert "convolution" not in input_gradient.lower(lowering_platforms=("cpu",)).as_text()

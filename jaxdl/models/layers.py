@@ -218,6 +218,8 @@ def _input_gradient(g, kernel, x_shape, strides, padding):
 
 
 def _conv2d_bwd(strides, padding, residuals, g):
+    """dx (``_input_gradient``; on CPU for a stride-1 first layer ``_patch_input_gradient``) and
+    the kernel gradient of the direct convolution."""
     x, kernel = residuals
     shapes = dict(x_shape=x.shape, strides=strides, padding=padding)
     if strides == (1, 1) and _few_taps(kernel.shape, x.dtype) and min(min(padding)) >= 0:
