@@ -222,7 +222,7 @@ def _conv2d_bwd(strides, padding, residuals, g):
     the kernel gradient of the direct convolution."""
     x, kernel = residuals
     shapes = dict(x_shape=x.shape, strides=strides, padding=padding)
-    if strides == (1, 1) and _few_taps(kernel.shape, x.dtype) and min(min(padding)) >= 0:
+    if strides == (1, 1) and _few_taps(kernel.shape, x.dtype) and min(sum(padding, ())) >= 0:
         dx = lax.platform_dependent(g, kernel, cpu=functools.partial(_patch_input_gradient, **shapes),
                                     default=functools.partial(_input_gradient, **shapes))
     else:
