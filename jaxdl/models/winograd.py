@@ -4,10 +4,10 @@ A 2x2 output tile of a 3x3, stride-1 convolution is computed from its 4x4 input 
 multiplications per channel pair instead of 36: the input tiles and the kernel are transformed
 (``B^T d B``, ``G g G^T``, additions only), multiplied as 16 GEMMs of (tiles, Cin) @ (Cin, Cout),
 and transformed back (``A^T m A``). The result agrees with the direct convolution to float32
-rounding (max error 5e-7 of the largest output on VGG16's layers; F(4x4, 3x3) would save
-more but loses an order of magnitude of accuracy, 1e-5).
+rounding (max error 5-8e-7 of the largest output on VGG16's layers; F(4x4, 3x3) would save
+more multiplications but its error is 2-6e-6, and it was no faster here).
 
-On XLA:CPU, whose Eigen convolutions run below the GEMM rate, this is 1.2-1.8x faster for
+On XLA:CPU, whose Eigen convolutions run below the GEMM rate, this is 1.1-2x faster for
 VGG16's layers with many channels and enough tiles; for few channels the transforms cost more
 than the saved multiplications (``pays_off``, measured in ``benchmarks/README.md``).
 """
@@ -51,10 +51,10 @@ def _combine(parts, matrix):
     return rows
 
 
-def _transform_2d(tile_rows, tile_cols, matrix):
-    """``matrix @ tile @ matrix^T`` applied to tiles given by their element accessors:
-    ``tile_rows()`` the tile's rows, ``tile_cols(r)`` the columns of one transformed row."""
-    return [col for row in _combine(tile_rows(), matrix) for col in _combine(tile_cols(row), matrix)]
+def _transform_2d(rows, columns_of, matrix):
+    """``matrix @ tile @ matrix^T``, element by element in row-major order, for tiles given as
+    their ``rows`` and a function giving the columns of one (transformed) row."""
+    return [col for row in _combine(rows, matrix) for col in _combine(columns_of(row), matrix)]
 
 
 def conv2d_3x3(x, kernel, padding):
@@ -72,10 +72,10 @@ def conv2d_3x3(x, kernel, padding):
     def strided(a, axis, start, count):  # elements start, start + 2, ... of each tile along axis
         return lax.slice_in_dim(a, start, start + TILE * count - 1, TILE, axis)
 
-    inputs = _transform_2d(lambda: [strided(x, 1, i, tiles_h) for i in range(size)],
+    inputs = _transform_2d([strided(x, 1, i, tiles_h) for i in range(size)],
                            lambda row: [strided(row, 2, j, tiles_w) for j in range(size)], INPUT_TRANSFORM)
     inputs = jnp.stack(inputs).reshape(size * size, n * tiles_h * tiles_w, cin)
-    kernels = jnp.stack(_transform_2d(lambda: list(kernel), list, KERNEL_TRANSFORM)).astype(x.dtype)
+    kernels = jnp.stack(_transform_2d(list(kernel), list, KERNEL_TRANSFORM)).astype(x.dtype)
     products = lax.dot_general(inputs, kernels, (((2,), (1,)), ((0,), (0,))))  # (16, tiles, Cout)
     products = products.reshape(size, size, n, tiles_h, tiles_w, cout)
     rows = _combine(list(products), OUTPUT_TRANSFORM)  # per output row: (4, N, th, tw, Cout)
