@@ -1,5 +1,6 @@
 """Saliency, SmoothGrad, PGD and class-visualisation steps: JAX (one jitted program each) vs
-PyTorch autograd on the same SqueezeNet 1.1 weights (real ones when present, else random).
+PyTorch autograd on the same SqueezeNet 1.1 weights (real ones when present, else random), both
+differentiating with respect to the images only (the PyTorch weights do not require gradients).
 Both warm up, then alternate for ``--rounds`` rounds of ``--repeats`` calls; the best round counts.
 
 Prints one JSON line: {"benchmark": "interpret", "cases": [{"case", "jax_per_s", "torch_per_s",
@@ -66,10 +67,10 @@ def torch_cases(net, x, targets, args, low, high):
     eps, step = (2 / 255 * (high - low)), (0.5 / 255 * (high - low))
 
     def smooth():
-        total = torch.zeros_like(x)
-        for _ in range(args.samples // 10):
-            noisy = (x.repeat_interleave(10, 0) + sigma.repeat_interleave(10, 0) * torch.randn(len(x) * 10, *x.shape[1:]))
-            total += torch_grad(net, noisy, targets.repeat_interleave(10)).view(len(x), 10, *x.shape[1:]).sum(1)
+        total, copies = torch.zeros_like(x), args.smooth_batch
+        for _ in range(args.samples // copies):
+            noisy = x.repeat_interleave(copies, 0) + sigma.repeat_interleave(copies, 0) * torch.randn(len(x) * copies, *x.shape[1:])
+            total += torch_grad(net, noisy, targets.repeat_interleave(copies)).view(len(x), copies, *x.shape[1:]).sum(1)
         return (total / args.samples).abs().amax(1)
 
     def attack():
@@ -100,7 +101,9 @@ def torch_cases(net, x, targets, args, low, high):
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--batch", type=int, default=4)
-    parser.add_argument("--samples", type=int, default=50, help="SmoothGrad samples (multiple of 10)")
+    parser.add_argument("--samples", type=int, default=50, help="SmoothGrad samples (a multiple of --smooth-batch)")
+    parser.add_argument("--smooth-batch", type=int, default=SmoothGradConfig.batch,
+                        help="SmoothGrad noisy copies of each image per gradient call, both frameworks (default: %(default)s)")
     parser.add_argument("--pgd-steps", type=int, default=20)
     parser.add_argument("--viz-steps", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=3, help="timed calls per round")
@@ -118,20 +121,22 @@ def main():
         params = jax.device_put(params)  # numpy params would be copied on every call
     else:
         params = module.init(jax.random.key(0), jnp.zeros((1, 224, 224, 3)))["params"]
-    net = load_converted("squeezenet1_1", params)
+    net = load_converted("squeezenet1_1", params).requires_grad_(False)  # input gradients only, as in JAX
     x = jax.random.normal(jax.random.key(1), (args.batch, 224, 224, 3))
     targets = jnp.arange(args.batch) * 7
     bounds = imagenet.pixel_bounds()
     fn, key = ModuleLogits(module), jax.random.key(2)
     jax_cases = {
         "saliency": lambda: saliency(fn, params, x, targets),
-        "smoothgrad": lambda: smoothgrad(fn, params, x, targets, SmoothGradConfig(samples=args.samples), key),
+        "smoothgrad": lambda: smoothgrad(fn, params, x, targets, SmoothGradConfig(samples=args.samples, batch=args.smooth_batch), key),
         "pgd": lambda: pgd(fn, params, x, targets, bounds, PGDConfig(steps=args.pgd_steps), key),
         "classviz_step": lambda: class_visualization(fn, params, x, targets, bounds,
                                                      preset("default", steps=args.viz_steps, frame_every=args.viz_steps), key),
     }
     low, high = (torch.tensor(np.asarray(b)).view(1, 3, 1, 1) for b in bounds)
-    net, xt = torch_layout.to_layout(torch, args.torch_layout, net, torch.tensor(np.asarray(x).transpose(0, 3, 1, 2)))
+    # .contiguous(): torch.tensor keeps the transposed array's strides, which are channels_last
+    nchw = torch.tensor(np.asarray(x).transpose(0, 3, 1, 2)).contiguous()
+    net, xt = torch_layout.to_layout(torch, args.torch_layout, net, nchw)
     torch_fns = torch_cases(net, xt, torch.tensor(np.asarray(targets), dtype=torch.long), args, low, high)
     units = {"saliency": 1, "smoothgrad": 1, "pgd": 1, "classviz_step": args.viz_steps}
     cases = []

@@ -9,6 +9,7 @@ scikit-learn's digits.
 """
 import csv
 import dataclasses
+import math
 from pathlib import Path
 
 import jax
@@ -139,7 +140,7 @@ def saliency_section(config: Config, s: Subject, workdir: Path):
     pred_maps = saliency(s.logits_fn, s.params, s.x, preds)
     rows = right + wrong
     sg_config = SmoothGradConfig(samples=config.smoothgrad_samples, noise=config.smoothgrad_noise,
-                                 batch=max(d for d in (10, 5, 2, 1) if config.smoothgrad_samples % d == 0))
+                                 batch=math.gcd(SmoothGradConfig.batch, config.smoothgrad_samples))
     sg = smoothgrad(s.logits_fn, s.params, s.x[jnp.array(rows)], labels[jnp.array(rows)], sg_config, jax.random.key(config.seed))
     cams = upsample_maps(gradcam(s.module, s.params, s.x, labels, s.gradcam_layer), s.x.shape[1])
     maps = {"saliency (true)": true_maps, "saliency (pred.)": pred_maps,
@@ -463,7 +464,8 @@ def register(subparsers):
         if name == "smoothgrad":
             p.add_argument("--samples", type=int, default=50)
             p.add_argument("--noise", type=float, default=0.15, help="sigma / (max - min) of each image")
-            p.add_argument("--batch", type=int, default=10, help="noisy copies per gradient call; divides --samples")
+            p.add_argument("--batch", type=int, default=SmoothGradConfig.batch,
+                           help="noisy copies of each image per gradient call; divides --samples (default: %(default)s)")
             p.add_argument("--squared", action="store_true", help="SmoothGrad-SQ")
         if name == "gradcam":
             p.add_argument("--layer", default="fire9", help="named convolutional layer (default: %(default)s)")

@@ -12,6 +12,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from jaxdl.interpret import noise
 from jaxdl.models import MODELS
 
 
@@ -55,12 +56,16 @@ def saliency(logits_fn, params, images, targets):
 @dataclasses.dataclass(frozen=True)
 class SmoothGradConfig:
     """``noise``: sigma as a fraction of each image's value range (max - min); ``batch``: noisy
-    copies per gradient call (bounds memory; must divide ``samples``); ``squared``: average the
-    squared gradients (SmoothGrad-SQ) instead of the gradients."""
+    copies of each image per gradient call (bounds memory; must divide ``samples``); ``squared``:
+    average the squared gradients (SmoothGrad-SQ) instead of the gradients.
+
+    The default batch is small because small calls are faster on CPU, where larger ones spill out of
+    the caches (SqueezeNet 1.1, 2 images, 50 samples, 2 threads: batch 2 1.21-1.25 s, 10 1.40 s,
+    25 1.41 s)."""
 
     samples: int = 50
     noise: float = 0.15
-    batch: int = 10
+    batch: int = 2
     squared: bool = False
 
     def __post_init__(self):
@@ -69,8 +74,9 @@ class SmoothGradConfig:
 
 
 def noise_sample(key, image, sigma):
-    """One noisy copy of ``image`` (H,W,C): image + N(0, sigma^2)."""
-    return image + sigma * jax.random.normal(key, image.shape, image.dtype)
+    """One noisy copy of ``image`` (H,W,C): image + sigma * ``jax.random.normal(key, image.shape)``
+    (``noise.normal``: the same numbers, faster on CPU)."""
+    return image + sigma * noise.normal(key, image.shape, image.dtype)
 
 
 def _smooth_one(logits_fn, params, config, image, target, key):
