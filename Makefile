@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install bench clean
+.PHONY: demo test test-slow install bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,9 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow" --timeout 900
+
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -q -m slow --timeout 900
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_inference.py

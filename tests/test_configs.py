@@ -40,6 +40,7 @@ def test_saved_config_round_trips(tmp_path):
     assert configs.load(Example, path) == config
 
 
+@pytest.mark.slow  # two chapter runs: ~30 s on the AVX2 machine
 def test_run_writes_config_and_reruns_from_it(tmp_path, capsys, monkeypatch):
     from experiments.cli import main
 

@@ -2,6 +2,8 @@
 import dataclasses
 import json
 
+import pytest
+
 from experiments import dann as chapter
 from experiments.runner import run_experiment
 
@@ -9,6 +11,7 @@ TINY = dataclasses.replace(chapter.quick(chapter.Config()), steps=12, batch_size
                            sweep=(0.3,), sweep_steps=6, eval_size=100, embed_size=40, checkpoint_every=6)
 
 
+@pytest.mark.slow  # end-to-end chapter 3 run: ~30 s on the AVX2 machine
 def test_dann_chapter_on_embedded_data_writes_its_report_material(tmp_path):
     results = run_experiment("dann", chapter.run, TINY, tmp_path, data=None)
     assert results["data_used"].startswith("embedded")

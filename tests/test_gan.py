@@ -48,8 +48,8 @@ def test_generator_output_shape_and_range(size, classes):
     g = Generator(size, 8, num_classes=classes)
     z = jax.random.normal(jax.random.key(0), (5, 16))
     y = jnp.arange(5) if classes else None
-    variables = g.init(jax.random.key(1), z, y)
-    images = g.apply(variables, 4.0 * z, y)  # large z still lands in [-1, 1]
+    variables = jax.jit(g.init)(jax.random.key(1), z, y)
+    images = jax.jit(g.apply)(variables, 4.0 * z, y)  # large z still lands in [-1, 1]
     chex.assert_shape(images, (5, size, size, 1))
     chex.assert_type(images, jnp.float32)
     assert float(jnp.abs(images).max()) <= 1.0
@@ -59,8 +59,8 @@ def test_generator_output_shape_and_range(size, classes):
 def test_discriminator_returns_one_logit_per_image(size):
     d = Discriminator(size, 8, num_classes=10)
     x = jnp.zeros((3, size, size, 1))
-    variables = d.init(jax.random.key(0), x, jnp.array([0, 1, 2]))
-    chex.assert_shape(d.apply(variables, x, jnp.array([0, 1, 2])), (3,))
+    variables = jax.jit(d.init)(jax.random.key(0), x, jnp.array([0, 1, 2]))
+    chex.assert_shape(jax.jit(d.apply)(variables, x, jnp.array([0, 1, 2])), (3,))
 
 
 def test_label_maps_are_constant_one_hot_planes():
@@ -79,7 +79,7 @@ def test_labels_are_required_exactly_when_conditional():
 
 
 def test_weights_are_initialised_from_n_0_002():
-    params = Generator(28, 64).init(jax.random.key(0), jnp.zeros((1, 100)))["params"]
+    params = jax.jit(Generator(28, 64).init)(jax.random.key(0), jnp.zeros((1, 100)))["params"]
     kernel = np.asarray(params["deconv1"]["kernel"])
     np.testing.assert_allclose(kernel.mean(), 0.0, atol=1e-3)
     np.testing.assert_allclose(kernel.std(), 0.02, rtol=0.02)

@@ -8,7 +8,7 @@ import numpy as np
 from jaxdl import imagenet
 from jaxdl.models import get_model
 from experiments.predict import evaluate_folder, read_labels
-from tests.conftest import require
+from tests.conftest import assert_gradients_match, require
 
 CAFFE_WEIGHTS = "weights/squeezenet1_0_deep_compression/squeezenet_v1.0_deepcompression_decoded.npz"
 
@@ -58,8 +58,9 @@ def test_real_squeezenet11_logits_match_pytorch_on_real_images(torch, squeezenet
 
 
 def test_real_squeezenet11_input_gradient_matches_pytorch(torch, squeezenet11, imagenet25):
-    """Saliency gradients on real images: measured L2-relative 1.7e-4, max-relative 7e-4 (a few
-    ReLUs at ~0 flip between frameworks, see test_parity_torch)."""
+    """Saliency gradients on real images, equal but where float32 rounding flips a near-tie
+    ReLU or max-pool decision (``assert_gradients_match``; which ones flip depends on the
+    CPU's kernels: L2-relative 1.7e-4 on the AVX-512 machine, 1.7e-3 on an AVX2 one)."""
     from weights_convert.torch_models import load_converted
 
     params, _ = squeezenet11
@@ -74,6 +75,4 @@ def test_real_squeezenet11_input_gradient_matches_pytorch(torch, squeezenet11, i
     ours = np.asarray(jax.jit(jax.grad(score))(x), np.float64)
     x_torch = torch.tensor(x.transpose(0, 3, 1, 2), requires_grad=True)
     load_converted("squeezenet1_1", params)(x_torch).gather(1, torch.from_numpy(labels[:4])[:, None]).sum().backward()
-    reference = x_torch.grad.numpy().transpose(0, 2, 3, 1)
-    assert np.linalg.norm(ours - reference) / np.linalg.norm(reference) < 1e-3
-    assert np.abs(ours - reference).max() < 5e-3 * np.abs(reference).max()
+    assert_gradients_match(ours, x_torch.grad.numpy().transpose(0, 2, 3, 1))

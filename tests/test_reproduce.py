@@ -36,6 +36,7 @@ def tiny_chapters(monkeypatch):
         monkeypatch.setattr(module, "quick", lambda c, o=original, t=TINY[name]: dataclasses.replace(o(c), **t))
 
 
+@pytest.mark.slow  # every chapter on the real data: ~1 min quiet, 2 on the AVX2 machine
 def test_quick_report_has_every_chapter_section_and_file(tmp_path, tiny_chapters):
     out = tmp_path / "out"
     summary = reproduce(None, None, out, quick=True, progress=lambda m: None)

@@ -58,6 +58,7 @@ def test_confusion_and_per_class_accuracy_match_sklearn():
     np.testing.assert_allclose(clf.per_class_accuracy(y_true, y_pred, 4), [0.5, 2 / 3, 1.0, np.nan])
 
 
+@pytest.mark.slow  # ~25 s on the AVX2 machine
 def test_finetune_trains_the_last_block_only_and_checkpoints(tmp_path):
     from jaxdl.models import get_model
     from jaxdl.transfer.features import Preprocessing

@@ -30,6 +30,7 @@ def scene_folder(root, train=2, test=1, classes=CLASSES[:3]):
     return root
 
 
+@pytest.mark.slow  # end-to-end chapter 1 run on VGG16: ~35 s on the AVX2 machine
 def test_vgg16_path_runs_end_to_end_with_saved_weights(tmp_path):
     data = scene_folder(tmp_path / "data")
     size = 64  # VGG16's adaptive pool makes any input >= 32 work; keeps the test cheap
