@@ -1,6 +1,8 @@
 """Saliency, SmoothGrad, PGD and class-visualisation steps: JAX (one jitted program each) vs
 PyTorch autograd on the same SqueezeNet 1.1 weights (real ones when present, else random), both
 differentiating with respect to the images only (the PyTorch weights do not require gradients).
+The class scores are computed as jaxdl does, from the target classes' classifier channels only
+(``--torch-head logits``: PyTorch computes all 1000 logits and picks, the usual code).
 Both warm up, then alternate for ``--rounds`` rounds of ``--repeats`` calls; the best round counts.
 
 Prints one JSON line: {"benchmark": "interpret", "cases": [{"case", "jax_per_s", "torch_per_s",
@@ -45,9 +47,19 @@ def best_of_rounds(jax_fn, torch_fn, args):
     return min(jax_s), min(torch_s)
 
 
-def torch_grad(net, x, targets):
+def torch_scores(net, x, targets, head):
+    """The logit of ``targets[i]`` for image i: ``head`` "logits" computes all 1000 and picks (the
+    usual PyTorch code); "column" only the targets' classifier channels, as jaxdl's SqueezeNet."""
+    if head == "logits":
+        return net(x)[torch.arange(len(x)), targets]
+    conv = net.classifier[1]
+    maps = torch.einsum("nchw,nc->nhw", net.features(x), conv.weight[targets, :, 0, 0]) + conv.bias[targets].view(-1, 1, 1)
+    return torch.relu(maps).mean((1, 2))
+
+
+def torch_grad(net, x, targets, head):
     x = x.detach().requires_grad_(True)
-    net(x)[torch.arange(len(x)), targets].sum().backward()
+    torch_scores(net, x, targets, head).sum().backward()
     return x.grad
 
 
@@ -70,7 +82,7 @@ def torch_cases(net, x, targets, args, low, high):
         total, copies = torch.zeros_like(x), args.smooth_batch
         for _ in range(args.samples // copies):
             noisy = x.repeat_interleave(copies, 0) + sigma.repeat_interleave(copies, 0) * torch.randn(len(x) * copies, *x.shape[1:])
-            total += torch_grad(net, noisy, targets.repeat_interleave(copies)).view(len(x), copies, *x.shape[1:]).sum(1)
+            total += torch_grad(net, noisy, targets.repeat_interleave(copies), args.torch_head).view(len(x), copies, *x.shape[1:]).sum(1)
         return (total / args.samples).abs().amax(1)
 
     def attack():
@@ -87,14 +99,14 @@ def torch_cases(net, x, targets, args, low, high):
         for i in range(args.viz_steps):
             ox, oy = np.random.randint(-16, 17, 2)
             img = torch.roll(img, (int(ox), int(oy)), (2, 3)).detach().requires_grad_(True)
-            (net(img)[torch.arange(len(x)), targets] - 1e-3 * (img**2).sum((1, 2, 3))).sum().backward()
+            (torch_scores(net, img, targets, args.torch_head) - 1e-3 * (img**2).sum((1, 2, 3))).sum().backward()
             img = torch.roll(img.detach() + 5.0 * img.grad, (-int(ox), -int(oy)), (2, 3))
             img = torch.min(torch.max(img, low), high)
             if (i + 1) % 10 == 0:  # the default preset's Gaussian blur (sigma 0.5) every 10 steps
                 img = torch_blur(img, 0.5)
         return img
 
-    return {"saliency": lambda: torch_grad(net, x, targets).abs().amax(1), "smoothgrad": smooth,
+    return {"saliency": lambda: torch_grad(net, x, targets, args.torch_head).abs().amax(1), "smoothgrad": smooth,
             "pgd": attack, "classviz_step": visualise}
 
 
@@ -109,6 +121,10 @@ def main():
     parser.add_argument("--repeats", type=int, default=3, help="timed calls per round")
     parser.add_argument("--rounds", type=int, default=5, help="alternating JAX/PyTorch rounds; best counts")
     parser.add_argument("--cases", default="saliency,smoothgrad,pgd,classviz_step", help="comma-separated subset")
+    parser.add_argument("--torch-head", choices=("column", "logits"), default="column",
+                        help="PyTorch's class scores for saliency, SmoothGrad and class visualisation: only the "
+                             "target classes' classifier channels, as jaxdl computes them (column, the same "
+                             "computation), or all 1000 logits, then the targets' (logits, the usual code)")
     torch_layout.add_argument(parser)
     args = parser.parse_args()
     torch.set_num_threads(os.cpu_count())
@@ -150,8 +166,8 @@ def main():
                       "torch_per_s": round(torch_rate, 3), "ratio": round(jax_rate / torch_rate, 3),
                       "jax_compile_s": round(compile_s, 2)})
         print(json.dumps(cases[-1]), file=sys.stderr)  # progress; the result is the last stdout line
-    print(json.dumps({"benchmark": "interpret", "torch_layout": args.torch_layout, "cases": cases, "repeats": args.repeats,
-                      "rounds": args.rounds}))
+    print(json.dumps({"benchmark": "interpret", "torch_layout": args.torch_layout, "torch_head": args.torch_head,
+                      "cases": cases, "repeats": args.repeats, "rounds": args.rounds}))
 
 
 if __name__ == "__main__":

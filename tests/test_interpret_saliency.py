@@ -110,3 +110,23 @@ def test_gradcam_unknown_layer_lists_the_valid_ones():
     assert gradcam_layers(GapNet(), params, (3, 4, 2)) == ("features",)
     with pytest.raises(ValueError, match="unknown layer 'conv9'.*valid convolutional layers: features"):
         gradcam(GapNet(), params, jnp.ones((1, 3, 4, 2)), jnp.array([0]), "conv9")
+
+
+def test_module_logits_class_scores_pick_the_targets_logits():
+    """Through the model's own ``classes`` (SqueezeNet) or by indexing the logits (a model
+    without it): the same numbers as ``logits[i, classes[i]]``."""
+    from jaxdl.interpret import ModuleLogits
+    from jaxdl.models import get_model
+
+    x = jax.random.normal(jax.random.key(0), (2, 64, 64, 3))
+    classes = jnp.array([5, 0])
+    class PooledDense(nn.Module):  # (logits, intermediates), no ``classes`` argument
+        @nn.compact
+        def __call__(self, v):
+            return nn.Dense(7)(v.mean((1, 2))), {}
+
+    for module in (get_model("squeezenet1_1"), PooledDense()):
+        logits_fn = ModuleLogits(module)
+        params = module.init(jax.random.key(1), x)["params"]
+        expected = logits_fn(params, x)[jnp.arange(2), classes]
+        np.testing.assert_allclose(jax.jit(logits_fn.class_scores)(params, x, classes), expected, rtol=1e-5, atol=1e-7)

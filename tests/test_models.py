@@ -133,6 +133,45 @@ def test_conv_equals_flax_conv_values_and_gradients(kernel, strides, padding, si
     assert_drop_in(ours, reference, x)
 
 
+@pytest.mark.parametrize("padding", ["VALID", ((1, 1), (1, 1))])
+def test_conv_selected_channels_are_those_of_the_full_output(padding):
+    from jaxdl.models.layers import Conv
+
+    x = jax.random.normal(jax.random.key(0), (3, 5, 6, 4))
+    conv = Conv(7, (1, 1), padding=padding)
+    params = conv.init(jax.random.key(1), x)
+    params = jax.tree.map(lambda p: p + jax.random.normal(jax.random.key(2), p.shape), params)  # non-zero bias
+    channels = jnp.array([6, 0, 6])
+    full = conv.apply(params, x)
+    selected = conv.apply(params, x, channels)
+    chex.assert_shape(selected, full.shape[:3])
+    np.testing.assert_allclose(selected, full[jnp.arange(3), ..., channels], rtol=1e-6, atol=1e-6)
+    with pytest.raises(ValueError, match="1x1 stride-1"):
+        Conv(7, (3, 3)).apply({"params": {"kernel": jnp.zeros((3, 3, 4, 7)), "bias": jnp.zeros(7)}}, x, channels)
+
+
+@pytest.mark.parametrize("version, final_conv_padding", [("1_1", 0), ("1_0", 1)])
+def test_squeezenet_class_scores_are_the_logits_of_those_classes(version, final_conv_padding):
+    from jaxdl.models.squeezenet import SqueezeNet
+
+    model = SqueezeNet(version=version, final_conv_padding=final_conv_padding)
+    x = jax.random.normal(jax.random.key(0), (2, 64, 64, 3))
+    params = model.init(jax.random.key(1), x)
+    params = jax.tree.map(lambda p: p + 0.01 * jax.random.normal(jax.random.key(2), p.shape), params)  # non-zero bias
+    classes = jnp.array([999, 3])
+
+    def scores(v):  # jitted: one compile instead of one per eager operation
+        return jax.jit(lambda p, v: model.apply(p, v, classes=classes)[0])(params, v)
+
+    def picked(v):
+        return jax.jit(lambda p, v: model.apply(p, v)[0][jnp.arange(2), classes])(params, v)
+
+    chex.assert_shape(scores(x), (2,))
+    np.testing.assert_allclose(scores(x), picked(x), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(jax.grad(lambda v: scores(v).sum())(x), jax.grad(lambda v: picked(v).sum())(x),
+                               rtol=1e-5, atol=1e-9)
+
+
 def test_conv_input_gradient_in_a_loop_compiles_to_canonical_convolutions():
     """The reason ``conv2d`` exists: in a fori_loop, XLA:CPU kept JAX's 'OI'-kernel input-gradient
     convolution (no Eigen kernel, 3x slower); every convolution must have an HWIO ('01io') kernel."""

@@ -3,10 +3,13 @@
 
 Every method takes a ``logits_fn(params, x (N,H,W,C)) -> (N,K)`` (or, for Grad-CAM, the flax
 module whose named intermediates it reads), is written for one image and ``jax.vmap``ped over
-the batch; ``targets`` are class indices, one per image.
+the batch; ``targets`` are class indices, one per image. A ``logits_fn`` with a
+``class_scores(params, x, classes) -> (N,)`` method (``ModuleLogits``) gives the class scores
+that the gradients are taken of.
 """
 import dataclasses
 import functools
+import inspect
 
 import flax.linen as nn
 import jax
@@ -25,14 +28,29 @@ class ModuleLogits:
     input_shape: tuple | None = None
 
     def __call__(self, params, x):
+        """x (N,H,W,C) -> logits (N,K)."""
+        self._check(x)
+        return self.module.apply({"params": params}, x)[0]
+
+    def class_scores(self, params, x, classes):
+        """x (N,H,W,C), classes (N,) int -> (N,) the logit of ``classes[i]`` for image i. Models
+        whose ``__call__`` takes ``classes`` (SqueezeNet) compute only those logits."""
+        if "classes" not in inspect.signature(type(self.module).__call__).parameters:
+            return jnp.take_along_axis(self(params, x), classes[:, None], axis=1)[:, 0]
+        self._check(x)
+        return self.module.apply({"params": params}, x, classes=classes)[0]
+
+    def _check(self, x):
         if self.input_shape is not None and tuple(x.shape[1:]) != tuple(self.input_shape):
             raise ValueError(f"{type(self.module).__name__}: expected images of shape (N, "
                              f"{', '.join(map(str, self.input_shape))}), got {tuple(x.shape)}")
-        return self.module.apply({"params": params}, x)[0]
 
 
 def class_score(logits_fn, params, image, target):
-    """The (pre-softmax) score of class ``target`` for one image (H,W,C) -> scalar."""
+    """The (pre-softmax) score of class ``target`` for one image (H,W,C) -> scalar; through
+    ``logits_fn.class_scores`` where it has one (``ModuleLogits``)."""
+    if hasattr(logits_fn, "class_scores"):
+        return logits_fn.class_scores(params, image[None], jnp.asarray(target)[None])[0]
     return logits_fn(params, image[None])[0, target]
 
 

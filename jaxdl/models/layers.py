@@ -246,11 +246,26 @@ class Conv(nn.Module):
     bias_init: Callable = nn.initializers.zeros
 
     @nn.compact
-    def __call__(self, x):
+    def __call__(self, x, channels=None):
+        """x (N,H,W,Cin) -> (N,H',W',features); with ``channels`` (N,) int, a 1x1 convolution
+        computes only output channel ``channels[i]`` of image i: (N,H',W') (a class score map
+        without the other classes' work)."""
         kernel = self.param("kernel", self.kernel_init, (*self.kernel_size, x.shape[-1], self.features))
         bias = self.param("bias", self.bias_init, (self.features,))
         x, kernel, bias = nn.dtypes.promote_dtype(x, kernel, bias)
-        return self.convolve(x, kernel) + bias
+        if channels is None:
+            return self.convolve(x, kernel) + bias
+        return self._selected_channels(x, kernel, bias, channels)
+
+    def _selected_channels(self, x, kernel, bias, channels):
+        if tuple(self.kernel_size) != (1, 1) or tuple(self.strides) != (1, 1):
+            raise ValueError(f"{self.name or type(self).__name__}: selecting output channels needs a 1x1 "
+                             f"stride-1 convolution, got kernel {tuple(self.kernel_size)} stride {tuple(self.strides)}")
+        padding = self.padding
+        if isinstance(padding, str):
+            padding = lax.padtype_to_pads(x.shape[1:3], (1, 1), (1, 1), padding)
+        x = jnp.pad(x, ((0, 0), *padding, (0, 0)))
+        return jnp.einsum("nhwc,cn->nhw", x, kernel[0, 0][:, channels]) + bias[channels][:, None, None]
 
     def convolve(self, x, kernel):
         return conv2d(x, kernel, self.strides, self.padding)
