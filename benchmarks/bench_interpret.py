@@ -153,7 +153,10 @@ def main():
     # .contiguous(): torch.tensor keeps the transposed array's strides, which are channels_last
     nchw = torch.tensor(np.asarray(x).transpose(0, 3, 1, 2)).contiguous()
     net, xt = torch_layout.to_layout(torch, args.torch_layout, net, nchw)
-    torch_fns = torch_cases(net, xt, torch.tensor(np.asarray(targets), dtype=torch.long), args, low, high)
+    torch_targets = torch.tensor(np.asarray(targets), dtype=torch.long)
+    torch.testing.assert_close(torch_scores(net, xt, torch_targets, "column"),  # both heads: the same scores
+                               torch_scores(net, xt, torch_targets, "logits"), rtol=1e-4, atol=1e-6)
+    torch_fns = torch_cases(net, xt, torch_targets, args, low, high)
     units = {"saliency": 1, "smoothgrad": 1, "pgd": 1, "classviz_step": args.viz_steps}
     cases = []
     for name in args.cases.split(","):
