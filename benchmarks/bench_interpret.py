@@ -78,11 +78,11 @@ def torch_cases(net, x, targets, args, low, high):
     sigma = 0.15 * (x.amax(dim=(1, 2, 3)) - x.amin(dim=(1, 2, 3))).view(-1, 1, 1, 1)
     eps, step = (2 / 255 * (high - low)), (0.5 / 255 * (high - low))
 
-    def smooth():
-        total, copies = torch.zeros_like(x), args.smooth_batch
-        for _ in range(args.samples // copies):
-            noisy = x.repeat_interleave(copies, 0) + sigma.repeat_interleave(copies, 0) * torch.randn(len(x) * copies, *x.shape[1:])
-            total += torch_grad(net, noisy, targets.repeat_interleave(copies), args.torch_head).view(len(x), copies, *x.shape[1:]).sum(1)
+    def smooth():  # as jaxdl: the (image, copy) pairs copy-major, --smooth-batch per gradient call
+        total, pairs = torch.zeros_like(x), torch.arange(len(x) * args.samples)
+        for idx in (pairs % len(x)).split(args.smooth_batch):
+            noisy = x[idx] + sigma[idx] * torch.randn(len(idx), *x.shape[1:])
+            total.index_add_(0, idx, torch_grad(net, noisy, targets[idx], args.torch_head))
         return (total / args.samples).abs().amax(1)
 
     def attack():
@@ -113,9 +113,9 @@ def torch_cases(net, x, targets, args, low, high):
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--batch", type=int, default=4)
-    parser.add_argument("--samples", type=int, default=50, help="SmoothGrad samples (a multiple of --smooth-batch)")
+    parser.add_argument("--samples", type=int, default=50, help="SmoothGrad samples per image")
     parser.add_argument("--smooth-batch", type=int, default=SmoothGradConfig.batch,
-                        help="SmoothGrad noisy copies of each image per gradient call, both frameworks (default: %(default)s)")
+                        help="SmoothGrad noisy copies per gradient call, over all images, both frameworks (default: %(default)s)")
     parser.add_argument("--pgd-steps", type=int, default=20)
     parser.add_argument("--viz-steps", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=3, help="timed calls per round")

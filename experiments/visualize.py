@@ -9,7 +9,6 @@ scikit-learn's digits.
 """
 import csv
 import dataclasses
-import math
 from pathlib import Path
 
 import jax
@@ -139,8 +138,7 @@ def saliency_section(config: Config, s: Subject, workdir: Path):
     true_maps = saliency(s.logits_fn, s.params, s.x, labels)
     pred_maps = saliency(s.logits_fn, s.params, s.x, preds)
     rows = right + wrong
-    sg_config = SmoothGradConfig(samples=config.smoothgrad_samples, noise=config.smoothgrad_noise,
-                                 batch=math.gcd(SmoothGradConfig.batch, config.smoothgrad_samples))
+    sg_config = SmoothGradConfig(samples=config.smoothgrad_samples, noise=config.smoothgrad_noise)
     sg = smoothgrad(s.logits_fn, s.params, s.x[jnp.array(rows)], labels[jnp.array(rows)], sg_config, jax.random.key(config.seed))
     cams = upsample_maps(gradcam(s.module, s.params, s.x, labels, s.gradcam_layer), s.x.shape[1])
     maps = {"saliency (true)": true_maps, "saliency (pred.)": pred_maps,
@@ -465,7 +463,7 @@ def register(subparsers):
             p.add_argument("--samples", type=int, default=50)
             p.add_argument("--noise", type=float, default=0.15, help="sigma / (max - min) of each image")
             p.add_argument("--batch", type=int, default=SmoothGradConfig.batch,
-                           help="noisy copies of each image per gradient call; divides --samples (default: %(default)s)")
+                           help="noisy copies per gradient call, over all images together (bounds memory; default: %(default)s)")
             p.add_argument("--squared", action="store_true", help="SmoothGrad-SQ")
         if name == "gradcam":
             p.add_argument("--layer", default="fire9", help="named convolutional layer (default: %(default)s)")

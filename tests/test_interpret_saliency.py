@@ -39,17 +39,18 @@ def test_saliency_of_linear_model_is_max_abs_weight_over_channels():
     np.testing.assert_allclose(maps, expected, rtol=1e-6)
 
 
-def test_smoothgrad_is_the_same_with_and_without_sub_batching():
+@pytest.mark.parametrize("batch", [1, 3, 5, 24])  # 5: 24 copies in 5 calls, the last one padded
+def test_smoothgrad_is_the_same_with_and_without_sub_batching(batch):
     params, images, targets = toy_params(), jax.random.uniform(jax.random.key(1), (2,) + SHAPE), jnp.array([1, 2])
-    whole = smoothgrad(sine_logits, params, images, targets, SmoothGradConfig(samples=12, batch=12), jax.random.key(3))
-    chunked = smoothgrad(sine_logits, params, images, targets, SmoothGradConfig(samples=12, batch=3), jax.random.key(3))
+    whole = smoothgrad(sine_logits, params, images, targets, SmoothGradConfig(samples=12, batch=24), jax.random.key(3))
+    chunked = smoothgrad(sine_logits, params, images, targets, SmoothGradConfig(samples=12, batch=batch), jax.random.key(3))
     chex.assert_shape(whole, (2, 4, 5))
     np.testing.assert_allclose(whole, chunked, rtol=1e-5, atol=1e-6)
 
 
 def test_smoothgrad_is_the_mean_of_the_per_sample_gradients():
     params, images, targets = toy_params(), jax.random.uniform(jax.random.key(1), (2,) + SHAPE), jnp.array([1, 2])
-    config, rng = SmoothGradConfig(samples=8, batch=4, noise=0.2), jax.random.key(5)
+    config, rng = SmoothGradConfig(samples=8, batch=3, noise=0.2), jax.random.key(5)
     mean = smoothgrad_gradients(sine_logits, params, images, targets, config, rng)
     w = np.asarray(params["w"]).reshape(SHAPE + (3,))
     for i, key in enumerate(jax.random.split(rng, 2)):
@@ -73,9 +74,10 @@ def test_smoothgrad_converges_to_the_expected_gradient(squared):
     np.testing.assert_allclose(mean, expected, atol=0.05 * np.abs(w).max() ** (2 if squared else 1))
 
 
-def test_smoothgrad_batch_must_divide_samples():
-    with pytest.raises(ValueError, match="must divide"):
-        SmoothGradConfig(samples=10, batch=3)
+@pytest.mark.parametrize("samples, batch", [(0, 2), (10, 0)])
+def test_smoothgrad_config_rejects_empty_samples_or_batch(samples, batch):
+    with pytest.raises(ValueError, match="must be >= 1"):
+        SmoothGradConfig(samples=samples, batch=batch)
 
 
 class GapNet(nn.Module):

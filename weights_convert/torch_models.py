@@ -108,6 +108,6 @@ def load_converted(arch: str, params) -> nn.Module:
         else:
             weight = kernel.T
         state[layer.weight_key] = torch.from_numpy(np.ascontiguousarray(weight))
-        state[layer.bias_key] = torch.from_numpy(np.asarray(node["bias"]))
+        state[layer.bias_key] = torch.from_numpy(np.array(node["bias"]))  # a writable copy (jax arrays are read-only)
     model.load_state_dict(state)
     return model
