@@ -193,13 +193,15 @@ def test_conv_input_gradient_in_a_loop_compiles_to_canonical_convolutions():
     assert labels == {"01io"}, labels
 
 
-def test_first_layer_input_gradient_is_a_gemm_on_cpu():
-    """Few input channels (VGG16's conv1_1): on CPU the input gradient is one GEMM plus
-    overlap-adds, not a convolution with 3 output channels (values: the test above)."""
+@pytest.mark.parametrize("strides,padding", [((1, 1), "SAME"), ((2, 2), "VALID")])  # VGG16's, SqueezeNet 1.1's
+def test_first_layer_input_gradient_is_a_gemm_on_cpu(strides, padding):
+    """Few input channels (VGG16's conv1_1, SqueezeNet 1.1's stride-2 conv1): on CPU the input
+    gradient is one GEMM plus overlap-adds, not a convolution with 3 output channels (values:
+    the test below)."""
     from jaxdl.models.layers import conv2d
 
     kernel = jnp.ones((3, 3, 3, 64))
-    loss = lambda x: jnp.sum(jnp.sin(conv2d(x, kernel, padding="SAME")))  # noqa: E731
+    loss = lambda x: jnp.sum(jnp.sin(conv2d(x, kernel, strides, padding)))  # noqa: E731
     grad = jax.jit(jax.grad(loss)).trace(jnp.ones((2, 9, 9, 3)))
     assert "convolution" in grad.lower(lowering_platforms=("cuda",)).as_text()
     cpu = grad.lower(lowering_platforms=("cpu",)).as_text()

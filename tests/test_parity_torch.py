@@ -154,6 +154,26 @@ def test_max_pool_value_and_gradient_match_pytorch(torch, shape, window, stride,
     np.testing.assert_allclose(dx, nchw_to_nhwc(x_torch.grad), atol=1e-6)
 
 
+
+@pytest.mark.parametrize("window,stride", [(3, 2), (2, 2)])
+def test_max_pool_nan_wins_as_in_pytorch(torch, window, stride):
+    """A NaN in a window is its maximum and takes its gradient (PyTorch's CPU kernel: the
+    later NaN of two); the compiled gradient has no scatter."""
+    from jaxdl.models.layers import max_pool
+
+    x = np.asarray(jax.random.normal(jax.random.key(0), (1, 9, 9, 2))).copy()
+    x[0, 2, 3, 0] = x[0, 4, 4, 1] = x[0, 4, 5, 1] = np.nan
+    pool = lambda v: max_pool(v, window, stride, True)  # noqa: E731
+    g = jax.random.normal(jax.random.key(1), jax.eval_shape(pool, x).shape)
+    both = jax.jit(lambda v, cotangent: (pool(v), jax.vjp(pool, v)[1](cotangent)[0]))
+    y, dx = both(x, g)
+    x_torch = torch.tensor(x.transpose(0, 3, 1, 2), requires_grad=True)
+    y_torch = torch.nn.functional.max_pool2d(x_torch, window, stride, ceil_mode=True)
+    y_torch.backward(torch.tensor(np.asarray(g).transpose(0, 3, 1, 2)))
+    np.testing.assert_array_equal(y, nchw_to_nhwc(y_torch))
+    np.testing.assert_allclose(dx, nchw_to_nhwc(x_torch.grad), atol=1e-6)
+    assert "scatter" not in both.lower(x, g).compile().as_text()
+
 def test_squeezenet_input_gradient_matches_pytorch(torch):
     """The saliency gradient d sum_i logit_i[y_i] / d x, as the benchmark and chapter 2 use it.
 

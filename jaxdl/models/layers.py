@@ -14,15 +14,14 @@ from jaxdl.models import winograd
 def max_pool(x, window: int, stride: int, ceil_mode: bool = False):
     """Max pooling over (H, W) of x (N,H,W,C); ``ceil_mode`` as in PyTorch/Caffe.
 
-    The gradient goes to the first maximum of each window in row-major order, as in PyTorch.
-    Non-overlapping windows (``window == stride``, no ceil remainder) take ``_tile_pool``; the
-    others pool the columns, then the rows (``_axis_pool``): the same maxima, the same first
-    maximum, and 3 + 3 instead of 9 taps for a 3x3 window.
+    The gradient goes to the first maximum of each window in row-major order, as in PyTorch:
+    differentiated, the forward pass records which of the window's taps that is (one int8 per
+    output, ``_pool_fwd``) and the backward pass gathers each input's gradient from the windows
+    that chose it (``_pool_bwd``), where XLA:CPU would run ``reduce_window``'s gradient as an
+    argmax reduce-window plus a serial scatter.
     """
-    if window == stride and not (ceil_mode and any(size % window for size in x.shape[1:3])):
-        return _tile_pool(x, window)
-    out_h, out_w = (pooled_size(size, window, stride, ceil_mode) for size in x.shape[1:3])
-    return _axis_pool(_axis_pool(x, window, stride, 2, out_w), window, stride, 1, out_h)
+    out = tuple(pooled_size(size, window, stride, ceil_mode) for size in x.shape[1:3])
+    return _pool(x, window, stride, out, x.shape[1:3])
 
 
 def pooled_size(size: int, window: int, stride: int, ceil_mode: bool) -> int:
@@ -54,28 +53,56 @@ def _window_taps(x, window: int, stride: int, axis: int, out: int):
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(1, 2, 3, 4))
-def _axis_pool(x, window: int, stride: int, axis: int, out: int):
-    """Max over windows along one axis, ``out`` outputs; the gradient goes to each window's
-    first maximum (``_axis_pool_bwd``; XLA:CPU would differentiate ``reduce_window`` into an
-    argmax reduce-window plus a serial scatter)."""
-    return functools.reduce(jnp.maximum, _window_taps(x, window, stride, axis, out))
+def _pool(x, window: int, stride: int, out: tuple, size: tuple):
+    """(N,H,W,C) -> (N,*out,C). Non-overlapping windows as tiles (a reshape + max); the others
+    pooled along columns, then rows (3 + 3 instead of 9 taps for a 3x3 window)."""
+    if window == stride and all(o * window <= n for o, n in zip(out, size)):
+        return _tiles(x, window).max(axis=(2, 4))
+    columns = functools.reduce(jnp.maximum, _window_taps(x, window, stride, 2, out[1]))
+    return functools.reduce(jnp.maximum, _window_taps(columns, window, stride, 1, out[0]))
 
 
-def _axis_pool_fwd(x, window, stride, axis, out):
-    y = _axis_pool(x, window, stride, axis, out)
-    return y, (x, y)
+def _pool_fwd(x, window, stride, out, size):
+    """The maxima and ``first`` (N,*out,C) int8: the row-major index of each window's first
+    maximum among its window x window taps (a NaN wins, as in PyTorch)."""
+    rows = [_window_taps(column, window, stride, 1, out[0]) for column in _window_taps(x, window, stride, 2, out[1])]
+    taps = [rows[j][i] for i in range(window) for j in range(window)]  # row-major
+    best, first = taps[0], jnp.zeros(taps[0].shape, jnp.int8 if window * window < 128 else jnp.int32)
+    for index, tap in enumerate(taps[1:], 1):
+        update = (tap > best) | jnp.isnan(tap)
+        best, first = jnp.where(update, tap, best), jnp.where(update, jnp.asarray(index, first.dtype), first)
+    return best, first
 
 
-def _axis_pool_bwd(window, stride, axis, out, residuals, g):
-    """Tap d of output i reads input ``stride * i + d``: each tap's gradient goes back there
-    (``_overlap_add``)."""
-    x, y = residuals
-    parts, taken = [], jnp.zeros(y.shape, bool)
-    for tap in _window_taps(x, window, stride, axis, out):
-        hit = (tap == y) & ~taken  # the first maximum of the window
-        taken = taken | hit
-        parts.append(jnp.where(hit, g, 0.0).astype(x.dtype))
-    return (_overlap_add(parts, stride, axis, x.shape[axis]),)
+def _pool_bwd(window, stride, out, size, first, g):
+    """Input ``stride * q + p`` (phase p) is tap ``stride * m + p`` of output ``q - m``: each
+    phase sums the gradients of the windows whose first maximum it is, and the phases
+    interleave by a stack + reshape (no scatter, no interior padding)."""
+    (height, width), (out_h, out_w) = size, out
+    rows_q, cols_q = -(-height // stride), -(-width // stride)  # positions per phase
+    reach = (window - 1) // stride  # how many earlier outputs a window reaches back
+
+    def shifted(a, fill, back_h, back_w):  # a[q - back] at every phase position q
+        a = _pad_axis(_pad_axis(a, 1, rows_q - out_h, fill, low=reach), 2, cols_q - out_w, fill, low=reach)
+        return a[:, reach - back_h:reach - back_h + rows_q, reach - back_w:reach - back_w + cols_q]
+
+    rows = []
+    for p_h in range(stride):
+        columns = []
+        for p_w in range(stride):
+            total = jnp.zeros((g.shape[0], rows_q, cols_q, g.shape[3]), g.dtype)
+            for m_h in range(len(range(p_h, window, stride))):
+                for m_w in range(len(range(p_w, window, stride))):
+                    tap = (stride * m_h + p_h) * window + stride * m_w + p_w
+                    chose = shifted(first, -1, m_h, m_w) == tap
+                    total = total + jnp.where(chose, shifted(g, 0.0, m_h, m_w), 0.0)
+            columns.append(total)
+        rows.append(jnp.stack(columns, axis=3))  # (N, rows_q, cols_q, stride, C)
+    grad = jnp.stack(rows, axis=2).reshape(g.shape[0], rows_q * stride, cols_q * stride, g.shape[3])
+    return (grad[:, :height, :width],)
+
+
+_pool.defvjp(_pool_fwd, _pool_bwd)
 
 
 def _overlap_add(parts, stride: int, axis: int, size: int):
@@ -98,45 +125,10 @@ def _overlap_add(parts, stride: int, axis: int, size: int):
     return _pad_axis(summed, axis, size - length * stride, 0.0)
 
 
-_axis_pool.defvjp(_axis_pool_fwd, _axis_pool_bwd)
-
-
 def _tiles(x, k):
     """x (N,H,W,C) -> (N,H//k,k,W//k,k,C): its k x k tiles (a floor-mode remainder dropped)."""
     n, height, width, channels = x.shape
     return x[:, : height // k * k, : width // k * k].reshape(n, height // k, k, width // k, k, channels)
-
-
-@functools.partial(jax.custom_vjp, nondiff_argnums=(1,))
-def _tile_pool(x, k):
-    """Max over non-overlapping k x k tiles; the gradient goes to the first maximum of each
-    tile in row-major order (as PyTorch), built with k*k selects and one reshape."""
-    return _tiles(x, k).max(axis=(2, 4))
-
-
-def _tile_pool_fwd(x, k):
-    y = _tile_pool(x, k)
-    return y, (x, y)
-
-
-def _tile_pool_bwd(k, residuals, g):
-    x, y = residuals
-    n, height, width, channels = x.shape
-    tiles = _tiles(x, k)
-    taken = jnp.zeros(y.shape, bool)
-    rows = []
-    for di in range(k):
-        cols = []
-        for dj in range(k):
-            hit = (tiles[:, :, di, :, dj] == y) & ~taken
-            taken = taken | hit
-            cols.append(jnp.where(hit, g, 0.0).astype(x.dtype))
-        rows.append(jnp.stack(cols, axis=3))  # (N, H//k, W//k, k, C)
-    grad = jnp.stack(rows, axis=2).reshape(n, y.shape[1] * k, y.shape[2] * k, channels)
-    return (jnp.pad(grad, ((0, 0), (0, height - grad.shape[1]), (0, width - grad.shape[2]), (0, 0))),)
-
-
-_tile_pool.defvjp(_tile_pool_fwd, _tile_pool_bwd)
 
 
 NHWC = ("NHWC", "HWIO", "NHWC")
@@ -148,8 +140,8 @@ def conv2d(x, kernel, strides=(1, 1), padding="VALID"):
     gradient is written out (``_conv2d_bwd``) so that XLA:CPU runs it as a canonical convolution
     inside loops too. On CPU, where XLA's convolution kernels run below its GEMM rate, 3x3
     stride-1 convolutions with many channels (VGG16's) and their input gradients run as
-    Winograd F(2x2, 3x3) (``winograd``, 1.1-2x faster), and the input gradient of a stride-1
-    first layer (``_few_taps``) as one GEMM plus overlap-adds: the same numbers to float32
+    Winograd F(2x2, 3x3) (``winograd``, 1.1-2x faster), and the input gradient of a first
+    layer (``_few_taps``) as one GEMM plus overlap-adds: the same numbers to float32
     rounding."""
     if isinstance(padding, str):
         padding = lax.padtype_to_pads(x.shape[1:3], kernel.shape[:2], strides, padding)
@@ -218,11 +210,11 @@ def _input_gradient(g, kernel, x_shape, strides, padding):
 
 
 def _conv2d_bwd(strides, padding, residuals, g):
-    """dx (``_input_gradient``; on CPU for a stride-1 first layer ``_patch_input_gradient``) and
+    """dx (``_input_gradient``; on CPU for a first layer ``_patch_input_gradient``) and
     the kernel gradient of the direct convolution."""
     x, kernel = residuals
     shapes = dict(x_shape=x.shape, strides=strides, padding=padding)
-    if strides == (1, 1) and _few_taps(kernel.shape, x.dtype) and min(sum(padding, ())) >= 0:
+    if _few_taps(kernel.shape, x.dtype) and min(sum(padding, ())) >= 0:
         dx = lax.platform_dependent(g, kernel, cpu=functools.partial(_patch_input_gradient, **shapes),
                                     default=functools.partial(_input_gradient, **shapes))
     else:
