@@ -3,7 +3,8 @@ PyTorch autograd on the same SqueezeNet 1.1 weights (real ones when present, els
 differentiating with respect to the images only (the PyTorch weights do not require gradients).
 The class scores are computed as jaxdl does, from the target classes' classifier channels only
 (``--torch-head logits``: PyTorch computes all 1000 logits and picks, the usual code).
-Both warm up, then alternate for ``--rounds`` rounds of ``--repeats`` calls; the best round counts.
+Both warm up (``--warmup`` calls), then alternate for ``--rounds`` rounds of ``--repeats`` calls; the best round
+counts.
 
 Prints one JSON line: {"benchmark": "interpret", "cases": [{"case", "jax_per_s", "torch_per_s",
 "ratio", "jax_compile_s"}, ...]} with rates in images per second (class viz: image-steps/s).
@@ -36,10 +37,11 @@ def timed(fn, repeats):
 
 
 def best_of_rounds(jax_fn, torch_fn, args):
-    """Seconds per call of each: both warmed up, then ``args.rounds`` alternating rounds of
-    ``args.repeats`` calls; the best round counts (robust to other processes)."""
-    jax_fn()
-    torch_fn()
+    """Seconds per call of each: both warmed up (``args.warmup`` calls each), then ``args.rounds``
+    alternating rounds of ``args.repeats`` calls; the best round counts (robust to other processes)."""
+    for _ in range(args.warmup):
+        jax_fn()
+        torch_fn()
     jax_s, torch_s = [], []
     for _ in range(args.rounds):
         jax_s.append(timed(jax_fn, args.repeats))
@@ -118,6 +120,8 @@ def main():
                         help="SmoothGrad noisy copies per gradient call, over all images, both frameworks (default: %(default)s)")
     parser.add_argument("--pgd-steps", type=int, default=20)
     parser.add_argument("--viz-steps", type=int, default=10)
+    parser.add_argument("--warmup", type=int, default=3,
+                        help="untimed calls of each before timing (the heaps of both grow over the first calls)")
     parser.add_argument("--repeats", type=int, default=3, help="timed calls per round")
     parser.add_argument("--rounds", type=int, default=5, help="alternating JAX/PyTorch rounds; best counts")
     parser.add_argument("--cases", default="saliency,smoothgrad,pgd,classviz_step", help="comma-separated subset")
@@ -170,7 +174,7 @@ def main():
                       "jax_compile_s": round(compile_s, 2)})
         print(json.dumps(cases[-1]), file=sys.stderr)  # progress; the result is the last stdout line
     print(json.dumps({"benchmark": "interpret", "torch_layout": args.torch_layout, "torch_head": args.torch_head,
-                      "cases": cases, "repeats": args.repeats, "rounds": args.rounds}))
+                      "cases": cases, "warmup": args.warmup, "repeats": args.repeats, "rounds": args.rounds}))
 
 
 if __name__ == "__main__":

@@ -63,8 +63,8 @@ def _pool(x, window: int, stride: int, out: tuple, size: tuple):
 
 
 def _pool_fwd(x, window, stride, out, size):
-    """The maxima and ``first`` (N,*out,C) int8: the row-major index of each window's first
-    maximum among its window x window taps (a NaN wins, as in PyTorch)."""
+    """The maxima and ``first`` (N,*out,C), int8 (int32 above 11x11 windows): the row-major index
+    of each window's first maximum among its window x window taps (a NaN wins, as in PyTorch)."""
     rows = [_window_taps(column, window, stride, 1, out[0]) for column in _window_taps(x, window, stride, 2, out[1])]
     taps = [rows[j][i] for i in range(window) for j in range(window)]  # row-major
     best, first = taps[0], jnp.zeros(taps[0].shape, jnp.int8 if window * window < 128 else jnp.int32)
