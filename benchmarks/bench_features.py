@@ -12,27 +12,36 @@ decode-only pass gives the share of the time the host decoding would take alone.
     python benchmarks/bench_features.py                   # all 4485 images
     python benchmarks/bench_features.py --limit 256       # a subset
 """
+
 import argparse
 import functools
 import json
 import os
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import kernels
 import numpy as np
-
 import torch_layout
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--limit", type=int, default=0, help="first N images of train+test (0: all 4485)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--limit", type=int, default=0, help="first N images of train+test (0: all 4485)"
+    )
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--workers", type=int, default=os.cpu_count(), help="decode threads")
     parser.add_argument("--threads", type=int, default=os.cpu_count(), help="PyTorch threads")
     parser.add_argument("--cases", default="rgb,grey_folded", help="JAX input modes to time")
-    parser.add_argument("--data", default=None, help="data folder (default: $JAXDL_DATA or ../shared/data)")
+    parser.add_argument(
+        "--data", default=None, help="data folder (default: $JAXDL_DATA or ../shared/data)"
+    )
     torch_layout.add_argument(parser)
+    kernels.add_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -49,7 +58,9 @@ def torch_batches(paths, pre, batch_size, workers, layout="nchw"):
     def decoded():
         with ThreadPoolExecutor(workers) as pool:
             for idx in batch_indices(len(paths), batch_size):
-                yield np.stack(list(pool.map(functools.partial(decode, pre=pre), [paths[i] for i in idx])))
+                yield np.stack(
+                    list(pool.map(functools.partial(decode, pre=pre), [paths[i] for i in idx]))
+                )
 
     def to_tensor(images):
         x = torch.from_numpy(images).permute(0, 3, 1, 2).float().div_(255.0)
@@ -79,14 +90,50 @@ def decode_only(paths, pre, batch_size, workers) -> float:
     return time.perf_counter() - start
 
 
+def jax_case(kern, channels, params, paths, args, torch_seconds, reference) -> dict:
+    """JAX feature extraction of ``paths`` on the kernel set ``kern``, against PyTorch's time."""
+    import jax
+
+    from jaxdl.transfer.features import (
+        Preprocessing,
+        extract_features,
+        feature_function,
+        network_params,
+    )
+
+    pre = Preprocessing(channels=channels)
+    shape = (args.batch_size, 224, 224, 1 if channels == "grey_folded" else 3)
+    start = time.perf_counter()
+    fn = feature_function("squeezenet1_1", ("fire9",), pre, layer_set=kern.layers)
+    jax.block_until_ready(
+        fn(network_params("squeezenet1_1", params, pre), np.zeros(shape, np.uint8))
+    )
+    compile_seconds = time.perf_counter() - start
+    options = dict(batch_size=args.batch_size, workers=args.workers, layer_set=kern.layers)
+    extract_features("squeezenet1_1", params, paths[: args.batch_size], ["fire9"], pre, **options)
+    start = time.perf_counter()  # after a warm-up batch, as PyTorch's
+    features, _ = extract_features("squeezenet1_1", params, paths, ["fire9"], pre, **options)
+    jax_seconds = time.perf_counter() - start
+    return {
+        "case": f"squeezenet1_1 fire9 {channels} ({len(paths)} images, batch {args.batch_size})",
+        "kernels": kern.name,
+        "jax_per_s": round(len(paths) / jax_seconds, 2),
+        "torch_per_s": round(len(paths) / torch_seconds, 2),
+        "ratio": round(torch_seconds / jax_seconds, 3),
+        "jax_compile_s": round(compile_seconds, 2),
+        "max_abs_diff_vs_torch": float(np.abs(features["fire9"] - reference).max()),
+    }
+
+
 def main(argv=None):
     args = parse_args(argv)
+    kernels.configure()
     import jax
     import torch
 
     from jaxdl.data.scene15 import load_scene15
     from jaxdl.paths import data_root
-    from jaxdl.transfer.features import Preprocessing, extract_features, feature_function, network_params
+    from jaxdl.transfer.features import Preprocessing
     from weights_convert import convert_file
     from weights_convert.torch_models import load_converted
 
@@ -98,39 +145,37 @@ def main(argv=None):
     paths = list(dataset.train.paths + dataset.test.paths)
     paths = paths[: args.limit] if args.limit else paths
     params, _ = convert_file("squeezenet1_1", root / "weights" / "squeezenet1_1_onnx_zoo")
-    model = torch_layout.to_layout(torch, args.torch_layout, load_converted("squeezenet1_1", params).eval())
+    model = torch_layout.to_layout(
+        torch, args.torch_layout, load_converted("squeezenet1_1", params).eval()
+    )
 
     rgb = Preprocessing()
-    torch_features(model, paths[: args.batch_size], rgb, args.batch_size, args.workers, args.torch_layout)  # warm-up
+    torch_features(
+        model, paths[: args.batch_size], rgb, args.batch_size, args.workers, args.torch_layout
+    )  # warm-up
     start = time.perf_counter()
     reference = torch_features(model, paths, rgb, args.batch_size, args.workers, args.torch_layout)
     torch_seconds = time.perf_counter() - start
     decode_seconds = decode_only(paths, rgb, args.batch_size, args.workers)
 
     cases = []
-    for channels in args.cases.split(","):
-        pre = Preprocessing(channels=channels)
-        shape = (args.batch_size, 224, 224, 1 if channels == "grey_folded" else 3)
-        start = time.perf_counter()
-        fn = feature_function("squeezenet1_1", ("fire9",), pre)
-        jax.block_until_ready(fn(network_params("squeezenet1_1", params, pre), np.zeros(shape, np.uint8)))
-        compile_seconds = time.perf_counter() - start
-        extract_features("squeezenet1_1", params, paths[: args.batch_size], ["fire9"], pre,
-                         batch_size=args.batch_size, workers=args.workers)  # warm-up, as PyTorch's
-        start = time.perf_counter()
-        features, _ = extract_features("squeezenet1_1", params, paths, ["fire9"], pre, batch_size=args.batch_size,
-                                       workers=args.workers)
-        jax_seconds = time.perf_counter() - start
-        cases.append({"case": f"squeezenet1_1 fire9 {channels} ({len(paths)} images, batch {args.batch_size})",
-                      "jax_per_s": round(len(paths) / jax_seconds, 2),
-                      "torch_per_s": round(len(paths) / torch_seconds, 2),
-                      "ratio": round(torch_seconds / jax_seconds, 3),
-                      "jax_compile_s": round(compile_seconds, 2),
-                      "decode_only_per_s": round(len(paths) / decode_seconds, 2),
-                      "max_abs_diff_vs_torch": float(np.abs(features["fire9"] - reference).max())})
-    print(json.dumps({"benchmark": "features", "device": jax.default_backend(), "threads": args.threads,
-                      "torch_layout": args.torch_layout,
-                      "workers": args.workers, "cases": cases}))
+    for kern in kernels.selected(args):
+        for channels in args.cases.split(","):
+            cases.append(jax_case(kern, channels, params, paths, args, torch_seconds, reference))
+            cases[-1]["decode_only_per_s"] = round(len(paths) / decode_seconds, 2)
+            print(json.dumps(cases[-1]), file=sys.stderr)
+    print(
+        json.dumps(
+            {
+                "benchmark": "features",
+                "device": jax.default_backend(),
+                "threads": args.threads,
+                "torch_layout": args.torch_layout,
+                "workers": args.workers,
+                "cases": cases,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

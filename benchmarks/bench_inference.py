@@ -12,12 +12,14 @@ framework does. Ends with one JSON line.
     python benchmarks/bench_inference.py --cases squeezenet1_1 --iters 5
     python benchmarks/bench_inference.py --cases vgg16:forward:8 --iters 2 --rounds 1
 """
+
 import argparse
 import json
 import os
 import sys
 import time
 
+import kernels
 import torch_layout
 
 ARCHS = ("vgg16", "squeezenet1_1")
@@ -26,20 +28,41 @@ BATCHES = (8, 32)
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--cases", default="all",
-                        help="comma-separated ARCH[:MODE[:BATCH]] filters, e.g. 'vgg16:forward:8,squeezenet1_1' "
-                        f"(archs {', '.join(ARCHS)}; modes {', '.join(MODES)}; batches {BATCHES}); default all")
-    parser.add_argument("--iters", type=int, default=3, help="timed calls per round (default: %(default)s)")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating JAX/PyTorch rounds; best counts")
-    parser.add_argument("--warmup", type=int, default=3,
-                        help="untimed calls before timing: the malloc heap grows over the first calls "
-                             "(page faults: VGG16 gradient, batch 8: 230,000 on some of its first 5 calls)")
-    parser.add_argument("--threads", type=int, default=os.cpu_count(), help="PyTorch threads (default: all cores)")
-    parser.add_argument("--xla-flags", default="", help="extra XLA_FLAGS for this run (set before jax starts)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--cases",
+        default="all",
+        help="comma-separated ARCH[:MODE[:BATCH]] filters, e.g. 'vgg16:forward:8,squeezenet1_1' "
+        f"(archs {', '.join(ARCHS)}; modes {', '.join(MODES)}; batches {BATCHES}); default all",
+    )
+    parser.add_argument(
+        "--iters", type=int, default=3, help="timed calls per round (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="alternating JAX/PyTorch rounds; best counts"
+    )
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=3,
+        help="untimed calls before timing: the malloc heap grows over the first calls "
+        "(page faults: VGG16 gradient, batch 8: 230,000 on some of its first 5 calls)",
+    )
+    parser.add_argument(
+        "--threads", type=int, default=os.cpu_count(), help="PyTorch threads (default: all cores)"
+    )
+    parser.add_argument(
+        "--xla-flags", default="", help="extra XLA_FLAGS for this run (set before jax starts)"
+    )
     torch_layout.add_argument(parser)
-    parser.add_argument("--single-thread", action="store_true",
-                        help="one thread each, timed in process CPU seconds (for busy shared machines)")
+    kernels.add_argument(parser)
+    parser.add_argument(
+        "--single-thread",
+        action="store_true",
+        help="one thread each, timed in process CPU seconds (for busy shared machines)",
+    )
     return parser.parse_args(argv)
 
 
@@ -68,14 +91,14 @@ def time_calls(fn, iters: int, clock=time.perf_counter) -> float:
     return (clock() - start) / iters
 
 
-def jax_case(arch, mode, batch, params, x, labels):
-    """(compiled call, compile seconds) for one JAX case."""
+def jax_case(arch, mode, batch, params, x, labels, layers):
+    """(compiled call, compile seconds) for one JAX case on the ``layers`` kernels."""
     import jax
     import jax.numpy as jnp
 
     from jaxdl.models import get_model
 
-    model = get_model(arch)
+    model = get_model(arch, layers=layers)
 
     def logits(p, images):
         return model.apply({"params": p}, images)[0]
@@ -83,9 +106,11 @@ def jax_case(arch, mode, batch, params, x, labels):
     if mode == "forward":
         fn = logits
     else:
+
         def fn(p, images, y):
             score = lambda im: jnp.take_along_axis(logits(p, im), y[:, None], axis=1).sum()  # noqa: E731
             return jax.grad(score)(images)
+
     args = (params, x) if mode == "forward" else (params, x, labels)
     start = time.perf_counter()
     compiled = jax.jit(fn).lower(*args).compile()
@@ -107,6 +132,7 @@ def torch_case(torch, net, mode, x, labels):
 
 
 def run_case(torch, arch, mode, batch, nets, args):
+    """One row per JAX kernel set: all of them and PyTorch warmed up, then alternating rounds."""
     import jax.numpy as jnp
     import numpy as np
 
@@ -114,22 +140,34 @@ def run_case(torch, arch, mode, batch, nets, args):
     rng = np.random.default_rng(batch)
     x_nchw = rng.standard_normal((batch, 3, 224, 224), dtype=np.float32)
     labels = rng.integers(0, 1000, batch)
-    jax_fn, compile_s = jax_case(arch, mode, batch, params, jnp.asarray(x_nchw.transpose(0, 2, 3, 1)),
-                                 jnp.asarray(labels, jnp.int32))
+    x, y = jnp.asarray(x_nchw.transpose(0, 2, 3, 1)), jnp.asarray(labels, jnp.int32)
+    jax_fns = {
+        k.name: jax_case(arch, mode, batch, params, x, y, k.layers) for k in kernels.selected(args)
+    }
     net, x_torch = torch_layout.to_layout(torch, args.torch_layout, net, torch.from_numpy(x_nchw))
     torch_fn = torch_case(torch, net, mode, x_torch, torch.from_numpy(labels))
     for _ in range(args.warmup):
-        jax_fn()
+        for fn, _ in jax_fns.values():
+            fn()
         torch_fn()
-    jax_s, torch_s = [], []
+    jax_s, torch_s = {name: [] for name in jax_fns}, []
     clock = time.process_time if args.single_thread else time.perf_counter
     for _ in range(args.rounds):
-        jax_s.append(time_calls(jax_fn, args.iters, clock))
+        for name, (fn, _) in jax_fns.items():
+            jax_s[name].append(time_calls(fn, args.iters, clock))
         torch_s.append(time_calls(torch_fn, args.iters, clock))
-    jax_per_s, torch_per_s = batch / min(jax_s), batch / min(torch_s)
-    return {"case": f"{arch}/{mode}/b{batch}", "jax_per_s": round(jax_per_s, 2),
-            "torch_per_s": round(torch_per_s, 2), "ratio": round(jax_per_s / torch_per_s, 3),
-            "jax_compile_s": round(compile_s, 2)}
+    torch_per_s = batch / min(torch_s)
+    return [
+        {
+            "case": f"{arch}/{mode}/b{batch}",
+            "kernels": name,
+            "jax_per_s": round(batch / min(jax_s[name]), 2),
+            "torch_per_s": round(torch_per_s, 2),
+            "ratio": round(batch / min(jax_s[name]) / torch_per_s, 3),
+            "jax_compile_s": round(compile_s, 2),
+        }
+        for name, (_, compile_s) in jax_fns.items()
+    ]
 
 
 def build_nets(torch, archs):
@@ -159,6 +197,7 @@ def main(argv=None):
         flags += " --xla_cpu_multi_thread_eigen=false"
     if flags.strip():
         os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {flags}".strip()
+    kernels.configure()
     import jax
     import torch
 
@@ -167,13 +206,31 @@ def main(argv=None):
     nets = build_nets(torch, sorted({arch for arch, _, _ in cases}))
     results = []
     for arch, mode, batch in cases:
-        result = run_case(torch, arch, mode, batch, nets, args)
-        print(f"{result['case']:>26}: JAX {result['jax_per_s']:8.2f} img/s  PyTorch {result['torch_per_s']:8.2f} "
-              f"img/s  ratio {result['ratio']:.2f}  (compile {result['jax_compile_s']:.1f} s)", file=sys.stderr)
-        results.append(result)
-    print(json.dumps({"benchmark": "inference", "cases": results, "iters": args.iters, "rounds": args.rounds,
-                      "threads": args.threads, "single_thread": args.single_thread, "torch_layout": args.torch_layout, "xla_flags": os.environ.get("XLA_FLAGS", ""),
-                      "jax": jax.__version__, "torch": torch.__version__, "cpu_count": os.cpu_count()}))
+        for result in run_case(torch, arch, mode, batch, nets, args):
+            rates = f"JAX {result['jax_per_s']:8.2f} PyTorch {result['torch_per_s']:8.2f} img/s"
+            print(
+                f"{result['case']:>22} [{result['kernels']}]: {rates}  ratio {result['ratio']:.2f}"
+                f"  (compile {result['jax_compile_s']:.1f} s)",
+                file=sys.stderr,
+            )
+            results.append(result)
+    print(
+        json.dumps(
+            {
+                "benchmark": "inference",
+                "cases": results,
+                "iters": args.iters,
+                "rounds": args.rounds,
+                "threads": args.threads,
+                "single_thread": args.single_thread,
+                "torch_layout": args.torch_layout,
+                "xla_flags": os.environ.get("XLA_FLAGS", ""),
+                "jax": jax.__version__,
+                "torch": torch.__version__,
+                "cpu_count": os.cpu_count(),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -1,33 +1,37 @@
 """Training steps per second: JAX (jaxdl's jitted loop step) vs PyTorch on the same network,
-batch and optimiser. Cases live in ``CASES`` (name -> builder(batch, torch_layout) returning (jax_step, jax_sync, torch_step),
-each a no-argument callable doing one training step on fixed data); add one to benchmark a
-new chapter's step (e.g. the DCGAN D-then-G step).
+batch and optimiser, JAX on each ``--kernels`` set. Cases live in ``CASES`` (name ->
+builder(batch, torch_layout, layers) returning (jax_step, jax_sync, torch_step), each a
+no-argument callable doing one training step on fixed data).
 
     python benchmarks/bench_train.py --steps 50 --batch 64 [--cases dann]
 """
+
 import argparse
 import json
 import os
 import time
 
 import jax
+import kernels
 import numpy as np
-
 import torch_layout
 
 
-def dann_case(batch: int, layout: str = "nchw"):
+def dann_case(batch: int, layout: str, layers):
     """One DANN step (source+target, GRL, SGD momentum 0.9, lr 0.01) on 32x32x3 uint8 images."""
     import torch
 
-    from jaxdl.models.dann import DANN
-    from jaxdl.train import dann, loop
+    from jaxdl import dann
+    from jaxdl.train import loop
     from jaxdl.train.sharding import shard_batch
 
     rng = np.random.default_rng(0)
-    host = {"xs": rng.integers(0, 256, (batch, 32, 32, 3), dtype=np.uint8),
-            "ys": rng.integers(0, 10, batch), "xt": rng.integers(0, 256, (batch, 32, 32, 3), dtype=np.uint8)}
-    model, optimizer = DANN(), dann.make_optimizer("sgd", 10_000)
+    host = {
+        "xs": rng.integers(0, 256, (batch, 32, 32, 3), dtype=np.uint8),
+        "ys": rng.integers(0, 10, batch),
+        "xt": rng.integers(0, 256, (batch, 32, 32, 3), dtype=np.uint8),
+    }
+    model, optimizer = dann.DANN(layers=layers), dann.make_optimizer("sgd", 10_000)
     step = loop.jit_step(dann.make_step(model, optimizer, "dann", 10_000))
     box = {"state": jax.device_put(dann.init_state(model, optimizer, 0))}
     batch_dev = shard_batch(host, step.mesh)
@@ -59,10 +63,18 @@ def torch_dann():
     class Net(nn.Module):
         def __init__(self):
             super().__init__()
-            self.features = nn.Sequential(nn.Conv2d(3, 32, 5), nn.ReLU(), nn.MaxPool2d(2),
-                                          nn.Conv2d(32, 48, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten())
-            self.label = nn.Sequential(nn.Linear(1200, 100), nn.ReLU(), nn.Linear(100, 100), nn.ReLU(),
-                                       nn.Linear(100, 10))
+            self.features = nn.Sequential(
+                nn.Conv2d(3, 32, 5),
+                nn.ReLU(),
+                nn.MaxPool2d(2),
+                nn.Conv2d(32, 48, 5),
+                nn.ReLU(),
+                nn.MaxPool2d(2),
+                nn.Flatten(),
+            )
+            self.label = nn.Sequential(
+                nn.Linear(1200, 100), nn.ReLU(), nn.Linear(100, 100), nn.ReLU(), nn.Linear(100, 10)
+            )
             self.domain = nn.Sequential(nn.Linear(1200, 100), nn.ReLU(), nn.Linear(100, 1))
 
     net = Net()
@@ -95,18 +107,20 @@ def torch_dann_step(net, optimizer, xs, ys, xt, lam):
     return loss
 
 
-def dcgan_case(batch: int, layout: str = "nchw"):
+def dcgan_case(batch: int, layout: str, layers):
     """One DCGAN D-then-G step (28x28, widths 64, z 100, Adam 2e-4 b1 0.5, non-saturating loss)."""
     import torch
 
-    from jaxdl.gan import GAN
-    from jaxdl.models.dcgan import Discriminator, Generator
+    from jaxdl.gan import GAN, Discriminator, Generator
     from jaxdl.train import loop
     from jaxdl.train.sharding import shard_batch
 
     rng = np.random.default_rng(0)
-    host = {"image": rng.integers(0, 256, (batch, 28, 28), dtype=np.uint8), "label": rng.integers(0, 10, batch)}
-    gan = GAN(Generator(28, 64), Discriminator(28, 64))
+    host = {
+        "image": rng.integers(0, 256, (batch, 28, 28), dtype=np.uint8),
+        "label": rng.integers(0, 10, batch),
+    }
+    gan = GAN(Generator(28, 64, layers=layers), Discriminator(28, 64, layers=layers))
     step = loop.jit_step(gan.train_step)
     box = {"state": jax.device_put(gan.init(0, (28, 28, 1)))}
     batch_dev = shard_batch(host, step.mesh)
@@ -131,19 +145,36 @@ def torch_dcgan(z_dim: int = 100, width: int = 64):
     from torch import nn
 
     generator = nn.Sequential(
-        nn.Linear(z_dim, 7 * 7 * 2 * width), nn.Unflatten(1, (2 * width, 7, 7)), nn.BatchNorm2d(2 * width), nn.ReLU(),
-        nn.ConvTranspose2d(2 * width, width, 4, 2, 1), nn.BatchNorm2d(width), nn.ReLU(),
-        nn.ConvTranspose2d(width, 1, 4, 2, 1), nn.Tanh())
+        nn.Linear(z_dim, 7 * 7 * 2 * width),
+        nn.Unflatten(1, (2 * width, 7, 7)),
+        nn.BatchNorm2d(2 * width),
+        nn.ReLU(),
+        nn.ConvTranspose2d(2 * width, width, 4, 2, 1),
+        nn.BatchNorm2d(width),
+        nn.ReLU(),
+        nn.ConvTranspose2d(width, 1, 4, 2, 1),
+        nn.Tanh(),
+    )
     discriminator = nn.Sequential(
-        nn.Conv2d(1, width, 4, 2, 1), nn.LeakyReLU(0.2),
-        nn.Conv2d(width, 2 * width, 4, 2, 1), nn.BatchNorm2d(2 * width), nn.LeakyReLU(0.2),
-        nn.Flatten(), nn.Linear(7 * 7 * 2 * width, 1))
+        nn.Conv2d(1, width, 4, 2, 1),
+        nn.LeakyReLU(0.2),
+        nn.Conv2d(width, 2 * width, 4, 2, 1),
+        nn.BatchNorm2d(2 * width),
+        nn.LeakyReLU(0.2),
+        nn.Flatten(),
+        nn.Linear(7 * 7 * 2 * width, 1),
+    )
     for module in list(generator.modules()) + list(discriminator.modules()):
         if isinstance(module, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
             nn.init.normal_(module.weight, 0.0, 0.02)
     adam = dict(lr=2e-4, betas=(0.5, 0.999))
-    return (generator, discriminator, torch.optim.Adam(generator.parameters(), **adam),
-            torch.optim.Adam(discriminator.parameters(), **adam), z_dim)
+    return (
+        generator,
+        discriminator,
+        torch.optim.Adam(generator.parameters(), **adam),
+        torch.optim.Adam(discriminator.parameters(), **adam),
+        z_dim,
+    )
 
 
 def torch_dcgan_step(generator, discriminator, g_optimizer, d_optimizer, z_dim, images):
@@ -154,8 +185,9 @@ def torch_dcgan_step(generator, discriminator, g_optimizer, d_optimizer, z_dim, 
     real = images.float() / 127.5 - 1.0
     fake = generator(torch.randn(real.shape[0], z_dim))
     ones, zeros = torch.ones(real.shape[0]), torch.zeros(real.shape[0])
-    d_loss = (F.binary_cross_entropy_with_logits(discriminator(real)[:, 0], ones)
-              + F.binary_cross_entropy_with_logits(discriminator(fake.detach())[:, 0], zeros))
+    d_loss = F.binary_cross_entropy_with_logits(
+        discriminator(real)[:, 0], ones
+    ) + F.binary_cross_entropy_with_logits(discriminator(fake.detach())[:, 0], zeros)
     d_optimizer.zero_grad()
     d_loss.backward()
     d_optimizer.step()
@@ -166,8 +198,7 @@ def torch_dcgan_step(generator, discriminator, g_optimizer, d_optimizer, z_dim, 
     return g_loss
 
 
-CASES = {"dann": dann_case}
-CASES["dcgan"] = dcgan_case
+CASES = {"dann": dann_case, "dcgan": dcgan_case}
 
 
 def timed(fn, steps: int, sync) -> float:
@@ -180,8 +211,8 @@ def timed(fn, steps: int, sync) -> float:
     return steps / (time.perf_counter() - start)
 
 
-def run_case(name: str, batch: int, steps: int, warmup: int, layout: str) -> dict:
-    jax_step, jax_sync, torch_step = CASES[name](batch, layout)
+def run_case(name: str, batch: int, steps: int, warmup: int, layout: str, kern) -> dict:
+    jax_step, jax_sync, torch_step = CASES[name](batch, layout, kern.layers)
     start = time.perf_counter()
     jax_sync(jax_step())
     compile_s = time.perf_counter() - start
@@ -190,26 +221,51 @@ def run_case(name: str, batch: int, steps: int, warmup: int, layout: str) -> dic
         torch_step()
     jax_rate = timed(jax_step, steps, jax_sync)
     torch_rate = timed(torch_step, steps, lambda out: None)
-    return {"case": name, "batch": batch, "steps": steps, "jax_compile_s": round(compile_s, 2),
-            "jax_per_s": round(jax_rate, 2), "torch_per_s": round(torch_rate, 2),
-            "ratio": round(jax_rate / torch_rate, 2)}
+    return {
+        "case": name,
+        "kernels": kern.name,
+        "batch": batch,
+        "steps": steps,
+        "jax_compile_s": round(compile_s, 2),
+        "jax_per_s": round(jax_rate, 2),
+        "torch_per_s": round(torch_rate, 2),
+        "ratio": round(jax_rate / torch_rate, 2),
+    }
 
 
 def main():
+    kernels.configure()
     import torch
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=50)
     parser.add_argument("--warmup", type=int, default=5)
-    parser.add_argument("--batch", type=int, default=64, help="source images per step (as many target)")
-    parser.add_argument("--cases", default=",".join(CASES), help=f"comma-separated subset of {list(CASES)}")
+    parser.add_argument(
+        "--batch", type=int, default=64, help="source images per step (as many target)"
+    )
+    parser.add_argument(
+        "--cases", default=",".join(CASES), help=f"comma-separated subset of {list(CASES)}"
+    )
     torch_layout.add_argument(parser)
+    kernels.add_argument(parser)
     args = parser.parse_args()
     torch.set_num_threads(os.cpu_count())
-    cases = [run_case(name, args.batch, args.steps, args.warmup, args.torch_layout) for name in args.cases.split(",")]
-    print(json.dumps({"benchmark": "train", "threads": os.cpu_count(), "devices": jax.device_count(),
-                      "torch_layout": args.torch_layout,
-                      "cases": cases}))
+    cases = [
+        run_case(name, args.batch, args.steps, args.warmup, args.torch_layout, kern)
+        for name in args.cases.split(",")
+        for kern in kernels.selected(args)
+    ]
+    print(
+        json.dumps(
+            {
+                "benchmark": "train",
+                "threads": os.cpu_count(),
+                "devices": jax.device_count(),
+                "torch_layout": args.torch_layout,
+                "cases": cases,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

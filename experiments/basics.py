@@ -4,7 +4,7 @@ Answers the practical's first questions: how many parameters VGG16 has and which
 in its fully connected layers, what the network predicts on ImageNet images, and what the
 first layer's activation maps look like.
 """
-import csv
+
 import dataclasses
 from pathlib import Path
 
@@ -12,14 +12,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxdl import imagenet, viz
-from jaxdl.data.digits import load_digits_images
-from jaxdl.models import get_model
-from jaxdl.train.classifier import fit_classifier, predict_classes
-from jaxdl.weights import expected_shapes
-from experiments.common import build_apply, load_weights, preprocessing
+from experiments.common import Kernels, build_apply, load_weights, preprocessing
 from experiments.configs.basics import BasicsConfig as Config
+from experiments.digits import digits_classifier
 from experiments.predict import classify, evaluate_folder, read_labels, top_k
+from experiments.tables import write_table
+from jaxdl import imagenet, viz
+from jaxdl.train.classifier import predict_classes
+from jaxdl.weights import expected_shapes
 
 WEIGHTS = "weights/squeezenet1_1_onnx_zoo"
 IMAGES = "imagenet/imagenet_val_25.npz"
@@ -42,96 +42,164 @@ def parameter_table(arch: str):
 def architecture_section(workdir: Path) -> tuple[dict, dict]:
     rows, total = parameter_table("vgg16")
     fc = sum(n for layer, n in rows if layer.startswith("fc"))
-    with open(workdir / "vgg16_parameters.csv", "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["layer", "parameters"])
-        writer.writerows(rows + [("total", total)])
+    write_table(
+        [{"layer": layer, "parameters": n} for layer, n in rows + [("total", total)]],
+        workdir,
+        "vgg16_parameters",
+    )
     sizes = {arch: parameter_table(arch)[1] for arch in ("squeezenet1_0", "squeezenet1_1")}
-    numbers = {"vgg16_parameters": total, "vgg16_conv_parameters": total - fc,
-               "vgg16_fc_share": fc / total, **{f"{a}_parameters": n for a, n in sizes.items()}}
-    text = (f"VGG16 has {total:,} parameters; its three fully connected layers hold {fc:,} "
-            f"({100 * fc / total:.1f}%), the 13 convolutions {total - fc:,}. fc6 alone "
-            f"(25088x4096 + 4096) holds {dict(rows)['fc6']:,}. SqueezeNet 1.0 has "
-            f"{sizes['squeezenet1_0']:,} and 1.1 {sizes['squeezenet1_1']:,} parameters "
-            f"({total / sizes['squeezenet1_1']:.0f}x fewer than VGG16), with no fully connected layer.")
-    section = {"title": "Q1. How many parameters does VGG16 have, and where?", "text": text,
-               "figures": [], "table": "vgg16_parameters.csv"}
+    numbers = {
+        "vgg16_parameters": total,
+        "vgg16_conv_parameters": total - fc,
+        "vgg16_fc_share": fc / total,
+        **{f"{a}_parameters": n for a, n in sizes.items()},
+    }
+    text = (
+        f"VGG16 has {total:,} parameters; its three fully connected layers hold {fc:,} "
+        f"({100 * fc / total:.1f}%), the 13 convolutions {total - fc:,}. fc6 alone "
+        f"(25088x4096 + 4096) holds {dict(rows)['fc6']:,}. SqueezeNet 1.0 has "
+        f"{sizes['squeezenet1_0']:,} and 1.1 {sizes['squeezenet1_1']:,} parameters "
+        f"({total / sizes['squeezenet1_1']:.0f}x fewer than VGG16), with no fully connected layer."
+    )
+    section = {
+        "title": "Q1. How many parameters does VGG16 have, and where?",
+        "text": text,
+        "figures": [],
+        "table": "vgg16_parameters.csv",
+    }
     return numbers, section
 
 
-def imagenet_sections(config: Config, workdir: Path, data: Path):
+def imagenet_sections(config: Config, workdir: Path, data: Path, kernels: Kernels):
     """Top-5 figures, activation maps and val-subset accuracy with real ImageNet weights."""
     weights = config.weights or str(data / WEIGHTS)
     params, meta = load_weights(config.model, weights)
     with np.load(data / IMAGES, allow_pickle=False) as archive:
         images, labels = archive["X"][list(config.images)], archive["y"][list(config.images)]
-    inputs, logits = classify(config.model, params, meta, list(images))
+    inputs, logits = classify(config.model, params, meta, list(images), layers=kernels.layers)
     indices, probs = top_k(logits, 5)
     norm = preprocessing(meta)["norm"]
     figures, lines = [], []
     for i, (index, label) in enumerate(zip(config.images, labels)):
         names = [imagenet.short_name(int(c)) for c in indices[i]]
-        fig = viz.prediction_figure(images[i], np.asarray(imagenet.deprocess(inputs[i], norm)), names,
-                                    probs[i], title=f"image {index}: true class {imagenet.short_name(int(label))}")
+        fig = viz.prediction_figure(
+            images[i],
+            np.asarray(imagenet.deprocess(inputs[i], norm)),
+            names,
+            probs[i],
+            title=f"image {index}: true class {imagenet.short_name(int(label))}",
+        )
         figures.append(viz.save_figure(fig, workdir / f"top5_{index:02d}.png").name)
-        lines.append(f"image {index} ({imagenet.short_name(int(label))}): "
-                     + ", ".join(f"{n} {p:.2f}" for n, p in zip(names, probs[i])))
-    maps, _ = jax.jit(build_apply(config.model), static_argnames="stop_at")(params, inputs[:1], stop_at=config.layer)
-    fig = viz.activation_grid_figure(maps[0], title=f"{config.model} {config.layer} on image {config.images[0]}")
+        lines.append(
+            f"image {index} ({imagenet.short_name(int(label))}): "
+            + ", ".join(f"{n} {p:.2f}" for n, p in zip(names, probs[i]))
+        )
+    maps, _ = jax.jit(build_apply(config.model, kernels.layers), static_argnames="stop_at")(
+        params, inputs[:1], stop_at=config.layer
+    )
+    fig = viz.activation_grid_figure(
+        maps[0], title=f"{config.model} {config.layer} on image {config.images[0]}"
+    )
     activation_figure = viz.save_figure(fig, workdir / f"activations_{config.layer}.png").name
-    numbers = {"top5_hits": int((indices == labels[:, None]).any(axis=1).sum()), "n_images": len(labels)}
+    numbers = {
+        "top5_hits": int((indices == labels[:, None]).any(axis=1).sum()),
+        "n_images": len(labels),
+    }
     sections = [
-        {"title": "Q2. Top-5 predictions on ImageNet images", "text": "; ".join(lines) + ".",
-         "figures": figures, "table": None},
-        {"title": f"Q3. Activation maps of {config.layer}",
-         "text": f"The first {min(64, maps.shape[-1])} of {maps.shape[-1]} maps of {config.layer} "
-                 f"({maps.shape[1]}x{maps.shape[2]}): edge, colour and texture detectors.",
-         "figures": [activation_figure], "table": None},
+        {
+            "title": "Q2. Top-5 predictions on ImageNet images",
+            "text": "; ".join(lines) + ".",
+            "figures": figures,
+            "table": None,
+        },
+        {
+            "title": f"Q3. Activation maps of {config.layer}",
+            "text": f"The first {min(64, maps.shape[-1])} of {maps.shape[-1]} maps of "
+            f"{config.layer} "
+            f"({maps.shape[1]}x{maps.shape[2]}): edge, colour and texture detectors.",
+            "figures": [activation_figure],
+            "table": None,
+        },
     ]
     if config.eval_images and (data / VAL_SUBSET).is_dir():
         files, y = read_labels(data / VAL_SUBSET / "labels.txt")
-        result = evaluate_folder(config.model, params, meta, data / VAL_SUBSET / "images",
-                                 files[: config.eval_images], y[: config.eval_images], progress=False)
+        result = evaluate_folder(
+            config.model,
+            params,
+            meta,
+            data / VAL_SUBSET / "images",
+            files[: config.eval_images],
+            y[: config.eval_images],
+            progress=False,
+            layers=kernels.layers,
+        )
         numbers.update({f"val_{k}": v for k, v in result.items()})
-        sections.append({"title": "ImageNet accuracy of the converted weights",
-                         "text": f"{config.model} ({meta.get('source_format', 'converted')} weights): top-1 "
-                                 f"{result['top1']:.3f}, top-5 {result['top5']:.3f} on {result['n']} images of "
-                                 f"imagenet/val_subset (resize 256, centre crop).",
-                         "figures": [], "table": None})
+        sections.append(
+            {
+                "title": "ImageNet accuracy of the converted weights",
+                "text": f"{config.model} ({meta.get('source_format', 'converted')} weights): top-1 "
+                f"{result['top1']:.3f}, top-5 {result['top5']:.3f} on {result['n']} images of "
+                f"imagenet/val_subset (resize 256, centre crop).",
+                "figures": [],
+                "table": None,
+            }
+        )
     return numbers, sections
 
 
-def digits_sections(config: Config, workdir: Path):
+def digits_sections(config: Config, workdir: Path, kernels: Kernels):
     """No ImageNet weights: the same figures with the small CNN trained on sklearn digits."""
-    x, y = load_digits_images(28)
-    x = x[..., None].astype(np.float32) / 255.0
-    module = get_model("mnist_cnn")
-    params = fit_classifier(module, x[:1400], y[:1400], epochs=8, batch_size=64, seed=config.seed)
-    accuracy = float((predict_classes(module, params, x[1400:]) == y[1400:]).mean())
-    logits, acts = module.apply({"params": params}, jnp.asarray(x[1400:1402]))
+    digits = digits_classifier(config.seed, kernels.layers)
+    x, y = digits.x_test, digits.y_test
+    accuracy = float((predict_classes(digits.module, digits.params, x) == y).mean())
+    logits, acts = digits.module.apply({"params": digits.params}, jnp.asarray(x[:2]))
     indices, probs = top_k(logits, 5)
     figures = []
     for i in range(2):
-        fig = viz.prediction_figure(x[1400 + i, ..., 0], x[1400 + i, ..., 0], [str(c) for c in indices[i]],
-                                    probs[i], title=f"digit, true {y[1400 + i]}")
+        fig = viz.prediction_figure(
+            x[i, ..., 0],
+            x[i, ..., 0],
+            [str(c) for c in indices[i]],
+            probs[i],
+            title=f"digit, true {y[i]}",
+        )
         figures.append(viz.save_figure(fig, workdir / f"top5_digit_{i}.png").name)
     fig = viz.activation_grid_figure(acts["conv1"][0], title="digits CNN conv1")
     activation_figure = viz.save_figure(fig, workdir / "activations_conv1.png").name
     note = "No ImageNet weights in the data folder: shown on a CNN trained on scikit-learn digits."
     return {"digits_test_accuracy": accuracy}, [
-        {"title": "Q2. Top-5 predictions", "text": f"{note} Test accuracy {accuracy:.3f}.",
-         "figures": figures, "table": None},
-        {"title": "Q3. Activation maps of conv1", "text": note, "figures": [activation_figure], "table": None},
+        {
+            "title": "Q2. Top-5 predictions",
+            "text": f"{note} Test accuracy {accuracy:.3f}.",
+            "figures": figures,
+            "table": None,
+        },
+        {
+            "title": "Q3. Activation maps of conv1",
+            "text": note,
+            "figures": [activation_figure],
+            "table": None,
+        },
     ]
 
 
-def run(config: Config, workdir: Path, data: Path | None) -> dict:
+def run(config: Config, workdir: Path, data: Path | None, kernels: Kernels = Kernels()) -> dict:
     numbers, section = architecture_section(workdir)
-    has_imagenet = data is not None and (config.weights or (data / WEIGHTS).exists()) and (data / IMAGES).exists()
+    has_imagenet = (
+        data is not None
+        and (config.weights or (data / WEIGHTS).exists())
+        and (data / IMAGES).exists()
+    )
     if has_imagenet:
-        more, sections = imagenet_sections(config, workdir, data)
+        more, sections = imagenet_sections(config, workdir, data, kernels)
     else:
-        more, sections = digits_sections(config, workdir)
+        more, sections = digits_sections(config, workdir, kernels)
     sections = [section] + sections
     figures = [f for s in sections for f in s["figures"]]
-    return {**numbers, **more, "imagenet_weights": bool(has_imagenet), "figures": figures, "sections": sections}
+    return {
+        **numbers,
+        **more,
+        "imagenet_weights": bool(has_imagenet),
+        "figures": figures,
+        "sections": sections,
+    }

@@ -1,15 +1,81 @@
-"""Helpers shared by the experiment commands: weights, image inputs, results output."""
+"""Helpers shared by the experiment commands: the kernel choice, weights, image inputs,
+results output."""
+
+import dataclasses
 import json
 import sys
 from pathlib import Path
+from typing import Callable
 
+import jax
 import numpy as np
 
-from jaxdl import __version__
-from jaxdl import imagenet
+from jaxdl import __version__, cpu, imagenet
 from jaxdl.data.images import load_image
-from jaxdl.models import get_model, get_spec
+from jaxdl.interpret import ModuleLogits
+from jaxdl.layers import FLAX, Layers
+from jaxdl.models import MODELS, get_model, get_spec
 from jaxdl.weights import load_params, sidecar_path
+
+KERNEL_CHOICES = ("auto", "cpu", "flax")
+
+
+@dataclasses.dataclass(frozen=True)
+class Kernels:
+    """The layers and samplers the experiments run with: ``jaxdl.cpu``'s XLA:CPU kernels, or
+    flax's own (the library default); the same parameters and numbers to float32 rounding."""
+
+    name: str = "flax"
+    layers: Layers = FLAX
+    normal: Callable = jax.random.normal
+
+    def logits_fn(self, module, input_shape=None) -> ModuleLogits:
+        """``ModuleLogits`` of ``module``, with SqueezeNet's single-class scores on the CPU
+        kernels."""
+        scores = cpu.class_scores_for(module) if self.name == "cpu" else None
+        return ModuleLogits(module, input_shape, scores)
+
+
+def pick_kernels(choice: str = "auto") -> Kernels:
+    """``Kernels`` for ``choice``: "cpu", "flax", or "auto" (the CPU kernels when JAX's default
+    backend is the CPU, flax's own on GPU and TPU)."""
+    if choice not in KERNEL_CHOICES:
+        raise ValueError(f"--kernels: expected one of {', '.join(KERNEL_CHOICES)}, got {choice!r}")
+    if choice == "auto":
+        choice = "cpu" if jax.default_backend() == "cpu" else "flax"
+    if choice == "flax":
+        return Kernels()
+    return Kernels("cpu", cpu.LAYERS, cpu.normal)
+
+
+def add_model_args(parser, default_model="squeezenet1_1", weights_required=True):
+    """--model, --weights and --kernels, shared by every command that runs an ImageNet network."""
+    imagenet_models = [
+        name for name, spec in MODELS.items() if spec.in_channels == 3 and spec.input_size >= 224
+    ]
+    parser.add_argument(
+        "--model",
+        default=default_model,
+        choices=imagenet_models,
+        help="architecture (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--weights",
+        required=weights_required,
+        help="converted .npz (python -m weights_convert) or a source checkpoint: "
+        "torchvision .pth/.safetensors/.npz, ONNX-zoo .npy folder or .onnx",
+    )
+    add_kernels_arg(parser)
+
+
+def add_kernels_arg(parser) -> None:
+    parser.add_argument(
+        "--kernels",
+        choices=KERNEL_CHOICES,
+        default="auto",
+        help="layer kernels: jaxdl's XLA:CPU ones (cpu), flax's own (flax), or cpu "
+        "when JAX runs on the CPU and flax elsewhere (default: %(default)s)",
+    )
 
 
 def load_weights(model: str, weights):
@@ -17,9 +83,15 @@ def load_weights(model: str, weights):
     checkpoint (torchvision .pth/.safetensors/.npz, ONNX-zoo .npy folder or .onnx)."""
     get_spec(model)  # validates the name
     if weights is None:
-        raise ValueError(f"--weights is required for {model}: a converted .npz or a source checkpoint")
+        raise ValueError(
+            f"--weights is required for {model}: a converted .npz or a source checkpoint"
+        )
     path = Path(weights)
-    if path.is_file() and path.suffix == ".npz" and (sidecar_path(path).is_file() or _is_jaxdl_npz(path)):
+    if (
+        path.is_file()
+        and path.suffix == ".npz"
+        and (sidecar_path(path).is_file() or _is_jaxdl_npz(path))
+    ):
         return load_params(path, model)
     from weights_convert import convert_file
 
@@ -38,8 +110,11 @@ def _is_jaxdl_npz(path: Path) -> bool:
 def preprocessing(meta: dict) -> dict:
     """The preprocessing kwargs (size, resize, norm) the weights expect."""
     pre = meta.get("preprocessing", {"size": 224, "resize": 256, "normalization": "torchvision"})
-    return {"size": pre["size"], "resize": pre["resize"],
-            "norm": imagenet.NORMALIZATIONS[pre["normalization"]]}
+    return {
+        "size": pre["size"],
+        "resize": pre["resize"],
+        "norm": imagenet.NORMALIZATIONS[pre["normalization"]],
+    }
 
 
 def read_inputs(paths):
@@ -67,9 +142,9 @@ def read_inputs(paths):
     return images, labels, names
 
 
-def build_apply(model: str, **overrides):
+def build_apply(model: str, layers: Layers = FLAX, **overrides):
     """A function ``apply(params, x, stop_at=None) -> (out, intermediates)`` for ``model``."""
-    module = get_model(model, **overrides)
+    module = get_model(model, layers=layers, **overrides)
 
     def apply(params, x, stop_at=None):
         return module.apply({"params": params}, x, stop_at=stop_at)
@@ -100,9 +175,12 @@ def print_result(payload: dict) -> None:
     sys.stdout.flush()
 
 
-def run_info() -> dict:
+def run_info(kernels: Kernels | None = None) -> dict:
     """Version and device facts written next to every result."""
-    import jax
-
-    return {"jaxdl_version": __version__, "jax_version": jax.__version__,
-            "backend": jax.default_backend(), "devices": jax.device_count()}
+    info = {
+        "jaxdl_version": __version__,
+        "jax_version": jax.__version__,
+        "backend": jax.default_backend(),
+        "devices": jax.device_count(),
+    }
+    return {**info, "kernels": kernels.name} if kernels is not None else info

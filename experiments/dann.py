@@ -8,33 +8,48 @@ embedding of the features coloured by domain before (source-only) and after (DAN
 adaptation, and a sweep of the reversal factor. Without the real data it runs on scikit-learn
 digits (source) and their MNIST-M-style blend with scikit-learn's sample photos (target).
 """
-import csv
+
 import dataclasses
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
+from experiments.common import Kernels
 from experiments.configs.dann import DannConfig as Config
-from jaxdl import viz
+from experiments.tables import write_table
+from jaxdl import dann, viz
 from jaxdl.data.digits import load_digits_images
 from jaxdl.data.mnist import load_mnist, to_rgb32
 from jaxdl.data.mnist_m import blend_mnist_m, load_mnist_m, load_photos, sample_photos
-from jaxdl.models.dann import DANN
-from jaxdl.train import dann, loop
+from jaxdl.train import loop
 from jaxdl.train.batches import array_stream
 from jaxdl.train.checkpoint import Checkpointer
 from jaxdl.train.logging import MetricsLogger
 
 PAPER = {"source_only": 0.5225, "dann": 0.7666}
-LABELS = {"source_only": "source only", "dann": "DANN", "pseudo": "pseudo-labelling",
-          "no_reversal": "no reversal (Q1)"}
+LABELS = {
+    "source_only": "source only",
+    "dann": "DANN",
+    "pseudo": "pseudo-labelling",
+    "no_reversal": "no reversal (Q1)",
+}
 
 
 def quick(config: Config) -> Config:
-    return dataclasses.replace(config, methods=("source_only", "dann"), steps=200, batch_size=32,
-                               sweep=(0.3,), sweep_steps=100, eval_every=50, eval_size=500,
-                               test_size=2000, embed_size=200, checkpoint_every=100)
+    return dataclasses.replace(
+        config,
+        methods=("source_only", "dann"),
+        steps=200,
+        batch_size=32,
+        sweep=(0.3,),
+        sweep_steps=100,
+        eval_every=50,
+        eval_size=500,
+        test_size=2000,
+        embed_size=200,
+        checkpoint_every=100,
+    )
 
 
 def load_domains(data: Path | None, build_target: bool, seed: int):
@@ -48,28 +63,62 @@ def load_domains(data: Path | None, build_target: bool, seed: int):
         mnist_m = data / "mnist_m" / "mnist_m.npz"
         if mnist_m.is_file() and not build_target:
             (xt, yt), (xt_t, yt_t) = load_mnist_m(mnist_m, "train"), load_mnist_m(mnist_m, "test")
-            return {"source": source, "target": (xt, yt, xt_t, yt_t)}, "MNIST -> MNIST-M (mnist_m.npz)"
+            return {
+                "source": source,
+                "target": (xt, yt, xt_t, yt_t),
+            }, "MNIST -> MNIST-M (mnist_m.npz)"
         photos = load_photos(data / "bsds500")
-        target = (blend_mnist_m(source[0], photos, seed), ys, blend_mnist_m(source[2], photos, seed + 1), ys_t)
+        target = (
+            blend_mnist_m(source[0], photos, seed),
+            ys,
+            blend_mnist_m(source[2], photos, seed + 1),
+            ys_t,
+        )
         return {"source": source, "target": target}, "MNIST -> MNIST-M built from BSDS500 photos"
     x, y = load_digits_images(28)
     x = to_rgb32(x)
     order = np.random.default_rng(seed).permutation(len(x))
     src, tgt, test = order[:720], order[720:1440], order[1440:]
     xt = blend_mnist_m(x, sample_photos(), seed)
-    domains = {"source": (x[src], y[src], x[test], y[test]), "target": (xt[tgt], y[tgt], xt[test], y[test])}
-    return domains, "embedded: scikit-learn digits -> digits blended with scikit-learn sample photos"
+    domains = {
+        "source": (x[src], y[src], x[test], y[test]),
+        "target": (xt[tgt], y[tgt], xt[test], y[test]),
+    }
+    return (
+        domains,
+        "embedded: scikit-learn digits -> digits blended with scikit-learn sample photos",
+    )
 
 
-def train_method(method: str, config: Config, domains, workdir: Path, steps: int, scale: float, tag: str):
+def train_method(
+    method: str,
+    config: Config,
+    domains,
+    workdir: Path,
+    steps: int,
+    scale: float,
+    tag: str,
+    kernels: Kernels,
+):
     """Train one method with the shared loop (checkpoints in checkpoints/<tag>, metrics in
     logs/<tag>.csv); returns (params, logger, final test accuracies, apply)."""
     xs, ys, xs_test, ys_test = domains["source"]
     xt, _, xt_test, yt_test = domains["target"]
-    model = DANN()
+    model = dann.DANN(layers=kernels.layers)
     optimizer = dann.make_optimizer(config.optimizer, steps, config.learning_rate)
-    step = loop.jit_step(dann.make_step(model, optimizer, method, steps, config.gamma, scale, config.threshold,
-                                        config.input_norm, config.augment))
+    step = loop.jit_step(
+        dann.make_step(
+            model,
+            optimizer,
+            method,
+            steps,
+            config.gamma,
+            scale,
+            config.threshold,
+            config.input_norm,
+            config.augment,
+        )
+    )
     apply = dann.make_apply(model, input_norm=config.input_norm)
     k = config.eval_size
     curve_sets = ((xs_test[:k], ys_test[:k]), (xt_test[:k], yt_test[:k]))
@@ -80,19 +129,33 @@ def train_method(method: str, config: Config, domains, workdir: Path, steps: int
         return ({**s, **t} for s, t in zip(source, target))
 
     def evaluation(_, state):
-        return {f"eval_{name}": v for name, v in dann.evaluate(apply, state.params, *curve_sets).items()}
+        return {
+            f"eval_{name}": v for name, v in dann.evaluate(apply, state.params, *curve_sets).items()
+        }
 
-    checkpointer = Checkpointer(workdir / "checkpoints" / tag, every=config.checkpoint_every, keep=2)
+    checkpointer = Checkpointer(
+        workdir / "checkpoints" / tag, every=config.checkpoint_every, keep=2
+    )
     resume = config.resume and checkpointer.latest_step() is not None
     logger = MetricsLogger(workdir / "logs", name=tag)
     with tqdm(total=steps, desc=tag, leave=False) as bar:
-        state, _ = loop.fit(step, dann.init_state(model, optimizer, config.seed), batches, num_steps=steps,
-                            checkpointer=checkpointer, logger=logger, log_every=100, resume=resume,
-                            hooks=[(config.eval_every, evaluation)],
-                            progress=lambda s, _: bar.update(s - bar.n))
+        state, _ = loop.fit(
+            step,
+            dann.init_state(model, optimizer, config.seed),
+            batches,
+            num_steps=steps,
+            checkpointer=checkpointer,
+            logger=logger,
+            log_every=100,
+            resume=resume,
+            hooks=[(config.eval_every, evaluation)],
+            progress=lambda s, _: bar.update(s - bar.n),
+        )
     checkpointer.close()
     m = config.test_size or None
-    final = dann.evaluate(apply, state.params, (xs_test[:m], ys_test[:m]), (xt_test[:m], yt_test[:m]))
+    final = dann.evaluate(
+        apply, state.params, (xs_test[:m], ys_test[:m]), (xt_test[:m], yt_test[:m])
+    )
     return state.params, logger, final, apply
 
 
@@ -101,8 +164,14 @@ def curves_figure(loggers: dict, path: Path):
     for method, logger in loggers.items():
         for ax, metric in zip(axes, ("eval_target_acc", "eval_source_acc", "eval_domain_acc")):
             ax.plot(*logger.series(metric), marker="o", label=LABELS[method])
-    for ax, title in zip(axes, ("target (MNIST-M) test accuracy", "source (MNIST) test accuracy",
-                                "domain classifier accuracy")):
+    for ax, title in zip(
+        axes,
+        (
+            "target (MNIST-M) test accuracy",
+            "source (MNIST) test accuracy",
+            "domain classifier accuracy",
+        ),
+    ):
         ax.set_title(title, fontsize=9)
         ax.set_xlabel("step")
         ax.grid(alpha=0.3)
@@ -124,8 +193,10 @@ def embedding_figure(embeddings: dict, n: int, path: Path):
 def embed(features: np.ndarray, kind: str, seed: int) -> np.ndarray:
     if kind == "tsne":
         from sklearn.manifold import TSNE
+
         return TSNE(2, init="pca", random_state=seed).fit_transform(features)
     from sklearn.decomposition import PCA
+
     return PCA(2, random_state=seed).fit_transform(features)
 
 
@@ -141,22 +212,10 @@ def sweep_figure(rows, path: Path):
     return viz.save_figure(fig, path)
 
 
-def write_table(rows, workdir: Path, name: str) -> str:
-    columns = list(rows[0])
-    with open(workdir / f"{name}.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(rows)
-    fmt = lambda v: f"{v:.4f}" if isinstance(v, float) else str(v)  # noqa: E731
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(fmt(r[c]) for c in columns) + " |" for r in rows]
-    (workdir / f"{name}.md").write_text("\n".join(lines) + "\n")
-    return f"{name}.csv"
-
-
-def run(config: Config, workdir: Path, data: Path | None) -> dict:
+def run(config: Config, workdir: Path, data: Path | None, kernels: Kernels = Kernels()) -> dict:
     if config.distributed:
         import jax
+
         jax.distributed.initialize()
     unknown = set(config.methods) - set(dann.METHODS)
     if unknown:
@@ -165,48 +224,100 @@ def run(config: Config, workdir: Path, data: Path | None) -> dict:
     loggers, rows, features = {}, [], {}
     n = min(config.embed_size, len(domains["source"][2]), len(domains["target"][2]))
     for method in config.methods:
-        params, logger, final, apply = train_method(method, config, domains, workdir, config.steps,
-                                                    config.reversal_scale, method)
+        params, logger, final, apply = train_method(
+            method, config, domains, workdir, config.steps, config.reversal_scale, method, kernels
+        )
         loggers[method] = logger
         rows.append({"method": method, **final, "paper_target_acc": PAPER.get(method, "")})
         images = np.concatenate([domains["source"][2][:n], domains["target"][2][:n]])
         features[method] = np.asarray(apply(params, images)[1])
-    sweep_rows = [{"reversal_scale": config.reversal_scale, "steps": config.steps,
-                   **{k: r[k] for k in ("source_acc", "target_acc", "domain_acc")}}
-                  for r in rows if r["method"] == "dann"]
+    sweep_rows = [
+        {
+            "reversal_scale": config.reversal_scale,
+            "steps": config.steps,
+            **{k: r[k] for k in ("source_acc", "target_acc", "domain_acc")},
+        }
+        for r in rows
+        if r["method"] == "dann"
+    ]
     for scale in config.sweep:
-        final = train_method("dann", config, domains, workdir, config.sweep_steps, scale, f"sweep_{scale:g}")[2]
-        sweep_rows.append({"reversal_scale": scale, "steps": config.sweep_steps,
-                           **{k: final[k] for k in ("source_acc", "target_acc", "domain_acc")}})
+        final = train_method(
+            "dann", config, domains, workdir, config.sweep_steps, scale, f"sweep_{scale:g}", kernels
+        )[2]
+        sweep_rows.append(
+            {
+                "reversal_scale": scale,
+                "steps": config.sweep_steps,
+                **{k: final[k] for k in ("source_acc", "target_acc", "domain_acc")},
+            }
+        )
     sweep_rows.sort(key=lambda r: r["reversal_scale"])
     figures = [curves_figure(loggers, workdir / "curves.png").name]
     table = write_table(rows, workdir, "results")
     if sweep_rows:  # empty without a DANN method and without a sweep
         write_table(sweep_rows, workdir, "sweep")
         figures.append(sweep_figure(sweep_rows, workdir / "sweep.png").name)
-    titles = {"source_only": "before adaptation (source only)", "dann": "after adaptation (DANN)",
-              "no_reversal": "no reversal"}
-    embeddings = {titles[m]: embed(features[m], config.embedding, config.seed) for m in titles if m in features}
+    titles = {
+        "source_only": "before adaptation (source only)",
+        "dann": "after adaptation (DANN)",
+        "no_reversal": "no reversal",
+    }
+    embeddings = {
+        titles[m]: embed(features[m], config.embedding, config.seed)
+        for m in titles
+        if m in features
+    }
     if embeddings:
         figures.append(embedding_figure(embeddings, n, workdir / "embedding.png").name)
     accuracy = {r["method"]: r["target_acc"] for r in rows}
-    text = "; ".join(f"{LABELS[r['method']]}: target {r['target_acc']:.4f}, source {r['source_acc']:.4f}, "
-                     f"domain classifier {r['domain_acc']:.3f}" for r in rows)
+    text = "; ".join(
+        f"{LABELS[r['method']]}: target {r['target_acc']:.4f}, source {r['source_acc']:.4f}, "
+        f"domain classifier {r['domain_acc']:.3f}"
+        for r in rows
+    )
     sections = [
-        {"title": "MNIST -> MNIST-M test accuracy", "text": f"Data: {description}. {config.steps} steps of "
-         f"{config.batch_size}+{config.batch_size} images ({config.optimizer} lr {config.learning_rate:g} "
-         f"annealed, input {config.input_norm}, source augmentation {config.augment}), seed {config.seed}, "
-         f"1 run each; test images per domain: {config.test_size or 'all'}. {text}. "
-         "Paper: source only 0.5225, DANN 0.7666.", "figures": ["curves.png"], "table": table},
-        {"title": "Q1/Q2. Features by domain before and after adaptation",
-         "text": "PCA of the 1200-d features of test images: with DANN the two domains overlap, the "
-                 "domain classifier is pushed towards chance; without reversal they separate.",
-         "figures": ["embedding.png"] if embeddings else [], "table": None},
+        {
+            "title": "MNIST -> MNIST-M test accuracy",
+            "text": f"Data: {description}. {config.steps} steps of "
+            f"{config.batch_size}+{config.batch_size} images ({config.optimizer} lr "
+            f"{config.learning_rate:g} "
+            f"annealed, input {config.input_norm}, source augmentation {config.augment}), seed "
+            f"{config.seed}, "
+            f"1 run each; test images per domain: {config.test_size or 'all'}. {text}. "
+            "Paper: source only 0.5225, DANN 0.7666.",
+            "figures": ["curves.png"],
+            "table": table,
+        },
+        {
+            "title": "Q1/Q2. Features by domain before and after adaptation",
+            "text": "PCA of the 1200-d features of test images: with DANN the two domains "
+            "overlap, the "
+            "domain classifier is pushed towards chance; without reversal they separate.",
+            "figures": ["embedding.png"] if embeddings else [],
+            "table": None,
+        },
     ]
     if sweep_rows:
-        sweep_text = "; ".join(f"scale {r['reversal_scale']:g} ({r['steps']} steps): target "
-                               f"{r['target_acc']:.4f}" for r in sweep_rows)
-        sections.append({"title": "Q4. Effect of the reversal factor", "text": sweep_text,
-                         "figures": ["sweep.png"], "table": "sweep.csv"})
-    return {"data_used": description, "target_accuracy": accuracy, "results": rows, "sweep": sweep_rows,
-            "steps": config.steps, "seed": config.seed, "runs": 1, "figures": figures, "sections": sections}
+        sweep_text = "; ".join(
+            f"scale {r['reversal_scale']:g} ({r['steps']} steps): target {r['target_acc']:.4f}"
+            for r in sweep_rows
+        )
+        sections.append(
+            {
+                "title": "Q4. Effect of the reversal factor",
+                "text": sweep_text,
+                "figures": ["sweep.png"],
+                "table": "sweep.csv",
+            }
+        )
+    return {
+        "data_used": description,
+        "target_accuracy": accuracy,
+        "results": rows,
+        "sweep": sweep_rows,
+        "steps": config.steps,
+        "seed": config.seed,
+        "runs": 1,
+        "figures": figures,
+        "sections": sections,
+    }

@@ -8,7 +8,7 @@ classifier: classifier Inception Score, Frechet distance of its penultimate feat
 MNIST test set, label accuracy, beside the same scores of real MNIST images (the ceiling).
 Without MNIST it falls back to scikit-learn's digits, upsampled to 28x28.
 """
-import csv
+
 import dataclasses
 import time
 from pathlib import Path
@@ -19,17 +19,18 @@ import numpy as np
 import optax
 from tqdm import tqdm
 
+from experiments.common import Kernels
+from experiments.configs.gan import GANConfig as Config
+from experiments.tables import write_table
 from jaxdl import viz
 from jaxdl.data.digits import load_digits_images
 from jaxdl.data.mnist import load_mnist
-from jaxdl.gan import GAN, to_unit
-from jaxdl.metrics import gan_quality
-from jaxdl.models.dcgan import Discriminator, Generator
+from jaxdl.gan import GAN, Discriminator, Generator, quality, to_unit
+from jaxdl.layers import FLAX
 from jaxdl.train import loop
 from jaxdl.train.batches import array_stream
 from jaxdl.train.checkpoint import Checkpointer
 from jaxdl.train.logging import MetricsLogger
-from experiments.configs.gan import GANConfig as Config
 
 MNIST = "mnist/mnist.npz"
 CLASSES = 10
@@ -39,8 +40,15 @@ DIGITS_CLASSIFIER_EPOCHS = 20  # its quality classifier sees few images per epoc
 
 
 def quick(config: Config) -> Config:
-    return dataclasses.replace(config, steps=300, time_budget_s=60.0, sample_every=50,
-                               checkpoint_every=100, eval_samples=2000, classifier_epochs=1)
+    return dataclasses.replace(
+        config,
+        steps=300,
+        time_budget_s=60.0,
+        sample_every=50,
+        checkpoint_every=100,
+        eval_samples=2000,
+        classifier_epochs=1,
+    )
 
 
 def load_data(data: Path | None, image_size: int):
@@ -51,21 +59,30 @@ def load_data(data: Path | None, image_size: int):
         source = f"MNIST ({path})"
     else:
         x, y = load_digits_images(28)
-        x_train, y_train, x_test, y_test = x[:DIGITS_SIZE], y[:DIGITS_SIZE], x[DIGITS_SIZE:], y[DIGITS_SIZE:]
+        x_train, y_train, x_test, y_test = (
+            x[:DIGITS_SIZE],
+            y[:DIGITS_SIZE],
+            x[DIGITS_SIZE:],
+            y[DIGITS_SIZE:],
+        )
         source = "scikit-learn digits upsampled to 28x28 (MNIST not found in the data folder)"
     if image_size == 32:  # the practical's 32x32 frame: zero padding, the digit unchanged
         x_train, x_test = (np.pad(x, ((0, 0), (2, 2), (2, 2))) for x in (x_train, x_test))
     return x_train, y_train, x_test, y_test, source
 
 
-def build_gan(config: Config) -> GAN:
+def build_gan(config: Config, layers=FLAX) -> GAN:
     classes = CLASSES if config.conditional else None
     d_classes = classes if config.d_sees_labels else None
-    return GAN(Generator(config.image_size, config.g_width, num_classes=classes),
-               Discriminator(config.image_size, config.d_width, num_classes=d_classes),
-               z_dim=config.z_dim, g_optimizer=optax.adam(config.lr_g, b1=config.beta1),
-               d_optimizer=optax.adam(config.lr_d, b1=config.beta1), saturating=config.saturating,
-               d_steps=config.d_steps)
+    return GAN(
+        Generator(config.image_size, config.g_width, num_classes=classes, layers=layers),
+        Discriminator(config.image_size, config.d_width, num_classes=d_classes, layers=layers),
+        z_dim=config.z_dim,
+        g_optimizer=optax.adam(config.lr_g, b1=config.beta1),
+        d_optimizer=optax.adam(config.lr_d, b1=config.beta1),
+        saturating=config.saturating,
+        d_steps=config.d_steps,
+    )
 
 
 def fixed_batch(config: Config):
@@ -81,6 +98,7 @@ def fixed_batch(config: Config):
 def make_sampler(gan: GAN, batch_size: int = 500):
     """Jitted ``sample(state, z (N, z_dim), y (N,)) -> images (N, S, S)`` in [0, 1] from the
     generator in inference mode, ``batch_size`` images at a time."""
+
     def sample(state, z, y):
         def one(zy):
             return gan.sample(state, zy[0][None], zy[1][None])[0, ..., 0]
@@ -103,7 +121,11 @@ def loss_figure(logger: MetricsLogger):
     fig, (ax_loss, ax_d) = viz.new_figure(1, 2, size=(5, 3.5))
     for name, label in (("d_loss", "D loss (eq. 4.3)"), ("g_loss", "G loss")):
         ax_loss.plot(*logger.series(name), label=label)
-    for name, label in (("d_real", "D(x)"), ("d_fake", "D(G(z)) before D step"), ("d_fake_g", "D(G(z)) after")):
+    for name, label in (
+        ("d_real", "D(x)"),
+        ("d_fake", "D(G(z)) before D step"),
+        ("d_fake_g", "D(G(z)) after"),
+    ):
         ax_d.plot(*logger.series(name), label=label)
     ax_loss.set_title("losses")
     ax_d.set_title("discriminator outputs")
@@ -145,10 +167,21 @@ def train(config: Config, gan: GAN, sampler, x_train, y_train, workdir: Path):
     resume, target, start, reason = config.resume, 0, time.perf_counter(), "steps"
     try:
         while True:
-            target, chunk_start = min(target + config.sample_every, config.steps), time.perf_counter()
-            state, _ = loop.fit(train_step, state, batches, num_steps=max(target, 1), checkpointer=checkpointer,
-                                logger=logger, log_every=min(50, config.sample_every), resume=resume,
-                                progress=lambda step, record: bar.update(step - bar.n))
+            target, chunk_start = (
+                min(target + config.sample_every, config.steps),
+                time.perf_counter(),
+            )
+            state, _ = loop.fit(
+                train_step,
+                state,
+                batches,
+                num_steps=max(target, 1),
+                checkpointer=checkpointer,
+                logger=logger,
+                log_every=min(50, config.sample_every),
+                resume=resume,
+                progress=lambda step, record: bar.update(step - bar.n),
+            )
             resume, target = False, int(state.step)
             save_grid(sampler(state, z, y), workdir / "samples" / f"step_{target:06d}.png")
             if target >= config.steps:
@@ -158,39 +191,53 @@ def train(config: Config, gan: GAN, sampler, x_train, y_train, workdir: Path):
                 reason = f"time budget of {config.time_budget_s:.0f} s (next chunk would exceed it)"
                 break
     except FloatingPointError as e:
-        raise ValueError(f"training diverged: {e}; last good checkpoint: {checkpointer.latest_step()} "
-                         f"in {checkpointer.directory}") from None
+        raise ValueError(
+            f"training diverged: {e}; last good checkpoint: {checkpointer.latest_step()} "
+            f"in {checkpointer.directory}"
+        ) from None
     finally:
         bar.close()
         checkpointer.close()
     return state, logger, time.perf_counter() - start, reason
 
 
-def score(config: Config, sampler, state, x_train, y_train, x_test, y_test) -> tuple[dict, dict, dict]:
+def score(
+    config: Config, sampler, state, x_train, y_train, x_test, y_test
+) -> tuple[dict, dict, dict]:
     """(generated scores, real ceiling scores, classifier facts)."""
     crop = slice(2, 30) if config.image_size == 32 else slice(None)
     x_train28, x_test28 = x_train[:, crop, crop], x_test[:, crop, crop]
     epochs = config.classifier_epochs if len(x_train) > DIGITS_SIZE else DIGITS_CLASSIFIER_EPOCHS
-    params, path, trained = gan_quality.quality_classifier(x_train28, y_train, seed=config.seed, epochs=epochs)
-    reference = gan_quality.reference_stats(params, x_test28)
+    params, path, trained = quality.quality_classifier(
+        x_train28, y_train, seed=config.seed, epochs=epochs
+    )
+    reference = quality.reference_stats(params, x_test28)
     n = min(config.eval_samples, len(x_train))
     key_z = jax.random.key(config.seed + 2)
     labels = jnp.arange(n) % CLASSES
     images = sampler(state, jax.random.normal(key_z, (n, config.z_dim)), labels)[:, crop, crop]
-    fake = gan_quality.quality_scores(params, images, reference, labels if config.conditional else None)
-    real = gan_quality.quality_scores(params, x_train28[:n], reference, y_train[:n])
-    facts = {"classifier_test_accuracy": gan_quality.classifier_accuracy(params, x_test28, y_test),
-             "classifier_cache": str(path), "classifier_trained_now": trained, "scored_samples": n}
+    fake = quality.quality_scores(params, images, reference, labels if config.conditional else None)
+    real = quality.quality_scores(params, x_train28[:n], reference, y_train[:n])
+    facts = {
+        "classifier_test_accuracy": quality.classifier_accuracy(params, x_test28, y_test),
+        "classifier_cache": str(path),
+        "classifier_trained_now": trained,
+        "scored_samples": n,
+    }
     return fake, real, facts
 
 
-def run(config: Config, workdir: Path, data: Path | None) -> dict:
+def run(config: Config, workdir: Path, data: Path | None, kernels: Kernels = Kernels()) -> dict:
     x_train, y_train, x_test, y_test, source = load_data(data, config.image_size)
-    gan = build_gan(config)
+    gan = build_gan(config, kernels.layers)
     sampler = make_sampler(gan)
     state, logger, seconds, reason = train(config, gan, sampler, x_train, y_train, workdir)
     steps = int(state.step)
-    kind = ("cDCGAN" + ("" if config.d_sees_labels else " with cD(x)")) if config.conditional else "DCGAN"
+    kind = (
+        ("cDCGAN" + ("" if config.d_sees_labels else " with cD(x)"))
+        if config.conditional
+        else "DCGAN"
+    )
 
     frames = sorted((workdir / "samples").glob("step_*.png"))
     from PIL import Image
@@ -200,38 +247,84 @@ def run(config: Config, workdir: Path, data: Path | None) -> dict:
     final = sampler(state, *fixed_batch(config))
     title = f"{kind} after {steps} steps"
     fig = class_by_z_figure(final, title) if config.conditional else None
-    sample_figure = "class_by_z.png" if fig is not None else frames[-1].relative_to(workdir).as_posix()
+    sample_figure = (
+        "class_by_z.png" if fig is not None else frames[-1].relative_to(workdir).as_posix()
+    )
     if fig is not None:
         viz.save_figure(fig, workdir / sample_figure)
 
     fake, real, facts = score(config, sampler, state, x_train, y_train, x_test, y_test)
-    with open(workdir / "quality.csv", "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["images", "inception_score", "frechet_distance", "label_accuracy"])
-        writer.writerow([kind, f"{fake['inception_score']:.3f}", f"{fake['frechet_distance']:.3f}",
-                         f"{fake['label_accuracy']:.4f}" if "label_accuracy" in fake else ""])
-        writer.writerow(["real training images (ceiling)", f"{real['inception_score']:.3f}",
-                         f"{real['frechet_distance']:.3f}", f"{real['label_accuracy']:.4f}"])
+    label_accuracy = {"label_accuracy": fake.get("label_accuracy")}
+    write_table(
+        [
+            {
+                "images": kind,
+                "inception_score": fake["inception_score"],
+                "frechet_distance": fake["frechet_distance"],
+                **label_accuracy,
+            },
+            {
+                "images": "real training images (ceiling)",
+                "inception_score": real["inception_score"],
+                "frechet_distance": real["frechet_distance"],
+                "label_accuracy": real["label_accuracy"],
+            },
+        ],
+        workdir,
+        "quality",
+    )
     last = logger.records[-1] if logger.records else {}
-    text_train = (f"{kind} ({config.image_size}x{config.image_size}, widths G {config.g_width} / D {config.d_width}, "
-                  f"z {config.z_dim}, batch {config.batch_size}, Adam lr G {config.lr_g} / D {config.lr_d}, "
-                  f"{'saturating' if config.saturating else 'non-saturating'} G loss, {config.d_steps} D step(s) "
-                  f"per G step) trained {steps} steps in {seconds:.0f} s (stopped by: {reason}) on {source}, "
-                  f"seed {config.seed}. Last logged D(x) {last.get('d_real', float('nan')):.2f}, "
-                  f"D(G(z)) {last.get('d_fake', float('nan')):.2f}.")
-    text_quality = (f"Scored on {facts['scored_samples']} samples with an MNIST CNN "
-                    f"(test accuracy {facts['classifier_test_accuracy']:.4f}): classifier IS "
-                    f"{fake['inception_score']:.2f} (real {real['inception_score']:.2f}), Frechet distance to "
-                    f"the test set {fake['frechet_distance']:.2f} (real {real['frechet_distance']:.2f})"
-                    + (f", label accuracy {fake['label_accuracy']:.3f}" if "label_accuracy" in fake else "") + ".")
+    text_train = (
+        f"{kind} ({config.image_size}x{config.image_size}, widths G {config.g_width} / D "
+        f"{config.d_width}, "
+        f"z {config.z_dim}, batch {config.batch_size}, Adam lr G {config.lr_g} / D {config.lr_d}, "
+        f"{'saturating' if config.saturating else 'non-saturating'} G loss, {config.d_steps} D "
+        f"step(s) "
+        f"per G step) trained {steps} steps in {seconds:.0f} s (stopped by: {reason}) on {source}, "
+        f"seed {config.seed}. Last logged D(x) {last.get('d_real', float('nan')):.2f}, "
+        f"D(G(z)) {last.get('d_fake', float('nan')):.2f}."
+    )
+    text_quality = (
+        f"Scored on {facts['scored_samples']} samples with an MNIST CNN "
+        f"(test accuracy {facts['classifier_test_accuracy']:.4f}): classifier IS "
+        f"{fake['inception_score']:.2f} (real {real['inception_score']:.2f}), Frechet distance to "
+        f"the test set {fake['frechet_distance']:.2f} (real {real['frechet_distance']:.2f})"
+        + (f", label accuracy {fake['label_accuracy']:.3f}" if "label_accuracy" in fake else "")
+        + "."
+    )
     sections = [
-        {"title": f"{kind}: training", "text": text_train, "figures": ["losses.png", "progress.gif"], "table": None},
-        {"title": f"{kind}: samples" + (" (row = class, column = z)" if config.conditional else ""),
-         "text": f"Samples of the fixed noise batch after {steps} steps.", "figures": [sample_figure], "table": None},
-        {"title": f"{kind}: quality score", "text": text_quality, "figures": [], "table": "quality.csv"},
+        {
+            "title": f"{kind}: training",
+            "text": text_train,
+            "figures": ["losses.png", "progress.gif"],
+            "table": None,
+        },
+        {
+            "title": f"{kind}: samples"
+            + (" (row = class, column = z)" if config.conditional else ""),
+            "text": f"Samples of the fixed noise batch after {steps} steps.",
+            "figures": [sample_figure],
+            "table": None,
+        },
+        {
+            "title": f"{kind}: quality score",
+            "text": text_quality,
+            "figures": [],
+            "table": "quality.csv",
+        },
     ]
-    return {"model": kind, "steps": steps, "train_seconds": round(seconds, 1),
-            "steps_per_second": round(steps / max(seconds, 1e-9), 2), "stopped_by": reason, "data_source": source,
-            "mnist": source.startswith("MNIST"), "seed": config.seed,
-            **{f"gen_{k}": v for k, v in fake.items()}, **{f"real_{k}": v for k, v in real.items()}, **facts,
-            "figures": ["losses.png", "progress.gif", sample_figure], "sections": sections}
+    return {
+        "model": kind,
+        "steps": steps,
+        "train_seconds": round(seconds, 1),
+        "steps_per_second": round(steps / max(seconds, 1e-9), 2),
+        "stopped_by": reason,
+        "data_source": source,
+        "mnist": source.startswith("MNIST"),
+        "seed": config.seed,
+        **{f"gen_{k}": v for k, v in fake.items()},
+        **{f"real_{k}": v for k, v in real.items()},
+        **facts,
+        "figures": ["losses.png", "progress.gif", sample_figure],
+        "sections": sections,
+    }

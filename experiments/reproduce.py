@@ -5,16 +5,17 @@ finished chapters (a ``DONE`` marker in their folder) are re-used, so an interru
 continues where it stopped. A chapter whose real data is missing runs on embedded data
 and the report says so.
 """
+
 import dataclasses
 import importlib
 import json
 import time
 from pathlib import Path
 
-from jaxdl.paths import data_root
-from experiments.common import print_result
+from experiments.common import Kernels, add_kernels_arg, pick_kernels, print_result
 from experiments.report import write_report
 from experiments.runner import CHAPTERS, is_done, run_experiment
+from jaxdl.paths import data_root
 
 # What each chapter reads from the data folder to run on real data.
 REQUIRES = {
@@ -52,8 +53,10 @@ def plan(data: Path | None, weights_dir: Path | None, quick: bool):
         config = module.quick(module.Config()) if quick else module.Config()
         missing = missing_data(chapter, data)
         if missing:
-            notes.append(f"{chapter}: {', '.join(missing)} not found in {data or 'any data folder'}: "
-                         "ran on embedded data; pass --data DIR holding them to use the real data")
+            notes.append(
+                f"{chapter}: {', '.join(missing)} not found in {data or 'any data folder'}: "
+                "ran on embedded data; pass --data DIR holding them to use the real data"
+            )
         runs.append((chapter, chapter, config))
         if chapter == "gan":  # the practical compares the unconditional and the conditional GAN
             runs.append(("gan_conditional", chapter, dataclasses.replace(config, conditional=True)))
@@ -61,15 +64,31 @@ def plan(data: Path | None, weights_dir: Path | None, quick: bool):
     if "transfer" in CHAPTERS and vgg16 is not None:
         module = importlib.import_module(CHAPTERS["transfer"])
         config = module.quick(module.Config()) if quick else module.Config()
-        runs.append(("transfer_vgg16", "transfer", dataclasses.replace(config, model="vgg16", weights=str(vgg16))))
+        runs.append(
+            (
+                "transfer_vgg16",
+                "transfer",
+                dataclasses.replace(config, model="vgg16", weights=str(vgg16)),
+            )
+        )
     else:
-        notes.append("VGG16 chapters skipped: no vgg16*.npz/.pth/.safetensors in --weights DIR (convert "
-                     "torchvision's vgg16-397923af.pth with `python -m weights_convert vgg16 SRC OUT.npz`)")
+        notes.append(
+            "VGG16 chapters skipped: no vgg16*.npz/.pth/.safetensors in --weights DIR (convert "
+            "torchvision's vgg16-397923af.pth with `python -m weights_convert vgg16 SRC OUT.npz`)"
+        )
     return runs, notes
 
 
-def reproduce(data: Path | None, weights_dir: Path | None, out: Path, quick: bool, force: bool = False,
-              only=None, progress=print) -> dict:
+def reproduce(
+    data: Path | None,
+    weights_dir: Path | None,
+    out: Path,
+    quick: bool,
+    force: bool = False,
+    only=None,
+    progress=print,
+    kernels: Kernels = Kernels(),
+) -> dict:
     """Run (or re-use) every chapter, then write the report; returns the summary."""
     out.mkdir(parents=True, exist_ok=True)
     runs, notes = plan(data, weights_dir, quick)
@@ -84,11 +103,18 @@ def reproduce(data: Path | None, weights_dir: Path | None, out: Path, quick: boo
         else:
             progress(f"{folder}: running ({'quick' if quick else 'full'} config)")
             module = importlib.import_module(CHAPTERS[chapter])
-            results = run_experiment(chapter, module.run, config, workdir, data)
+            results = run_experiment(chapter, module.run, config, workdir, data, kernels)
         results["config"] = json.loads((workdir / "config.json").read_text())["config"]
         chapters.append((folder, results))
-        summary[folder] = {"wall_seconds": results.get("wall_seconds"), "figures": len(results.get("figures", []))}
-    notes.insert(0, f"jaxdl reproduce{' --quick' if quick else ''}: data folder {data or 'none (embedded data)'}")
+        summary[folder] = {
+            "wall_seconds": results.get("wall_seconds"),
+            "figures": len(results.get("figures", [])),
+        }
+    notes.insert(
+        0,
+        f"jaxdl reproduce{' --quick' if quick else ''}: data folder "
+        f"{data or 'none (embedded data)'}",
+    )
     md, html = write_report(out, chapters, notes)
     return {"report_md": str(md), "report_html": str(html), "chapters": summary, "notes": notes}
 
@@ -97,12 +123,21 @@ def _command(args):
     start = time.perf_counter()
     data = data_root(args.data)
     weights_dir = Path(args.weights) if args.weights else (data / "weights" if data else None)
-    summary = reproduce(data, weights_dir, Path(args.out), args.quick or args.command == "demo",
-                        force=args.force, only=args.only)
+    summary = reproduce(
+        data,
+        weights_dir,
+        Path(args.out),
+        args.quick or args.command == "demo",
+        force=args.force,
+        only=args.only,
+        kernels=pick_kernels(args.kernels),
+    )
     for note in summary["notes"]:
         print(note)
     print(f"report: {summary['report_md']} and {summary['report_html']}")
-    print_result({"command": args.command, "seconds": round(time.perf_counter() - start, 1), **summary})
+    print_result(
+        {"command": args.command, "seconds": round(time.perf_counter() - start, 1), **summary}
+    )
 
 
 def register(subparsers):
@@ -111,13 +146,20 @@ def register(subparsers):
         ("demo", "runs/demo", "reproduce --quick on the data at hand (embedded data offline)"),
     ):
         p = subparsers.add_parser(name, help=help_text, description=__doc__)
-        p.add_argument("--data", help="data folder (default: $JAXDL_DATA or ../shared/data; "
-                       "embedded data where absent)")
-        p.add_argument("--weights", help="folder of weights, e.g. a converted vgg16.npz "
-                       "(default: DATA/weights)")
+        p.add_argument(
+            "--data",
+            help="data folder (default: $JAXDL_DATA or ../shared/data; embedded data where absent)",
+        )
+        p.add_argument(
+            "--weights",
+            help="folder of weights, e.g. a converted vgg16.npz (default: DATA/weights)",
+        )
         p.add_argument("--out", default=default_out, help="output folder (default: %(default)s)")
         if name == "reproduce":
             p.add_argument("--quick", action="store_true", help="each chapter's fast setting")
         p.add_argument("--force", action="store_true", help="re-run chapters that finished earlier")
-        p.add_argument("--only", nargs="+", choices=sorted(CHAPTERS), help="run only these chapters")
+        p.add_argument(
+            "--only", nargs="+", choices=sorted(CHAPTERS), help="run only these chapters"
+        )
+        add_kernels_arg(p)
         p.set_defaults(func=_command, quick=name == "demo")

@@ -1,4 +1,5 @@
 """ImageNet input conventions: preprocessing (jittable), its inverse, and class names."""
+
 import dataclasses
 import functools
 import importlib.resources
@@ -35,17 +36,21 @@ def to_rgb(images):
 def _check_image_rank(images):
     if images.ndim not in (2, 3, 4) or (images.ndim == 4 and images.shape[-1] not in (1, 3, 4)):
         raise ValueError(
-            f"expected an image (H,W), (H,W,C) or a batch (N,H,W,C) with C in 1/3/4, got shape {images.shape}"
+            f"expected an image (H,W), (H,W,C) or a batch (N,H,W,C) with C in 1/3/4, got shape "
+            f"{images.shape}"
         )
 
 
 @functools.partial(jax.jit, static_argnames=("size", "resize", "norm"))
-def preprocess(images, size: int = 224, resize: int | None = 256, norm: Normalization = TORCHVISION):
+def preprocess(
+    images, size: int = 224, resize: int | None = 256, norm: Normalization = TORCHVISION
+):
     """Images -> network input (N, size, size, 3) float32.
 
     ``images``: uint8 in 0..255 or float in [0, 1]; (H,W), (H,W,C) or (N,H,W,C) with C in
     {1, 3, 4}. With ``resize`` the shorter side is resized (bilinear, antialiased) to
-    ``resize`` (the longer side truncated, as torchvision does) and the centre ``size`` x ``size`` crop is taken (torchvision's
+    ``resize`` (the longer side truncated, as torchvision does) and the centre ``size`` x ``size``
+    crop is taken (torchvision's
     Resize(256) + CenterCrop(224)); with ``resize=None`` the image is resized to
     ``size`` x ``size`` directly.
     """
@@ -113,4 +118,6 @@ def class_index(name_or_index) -> int:
     for i, names in enumerate(class_names()):
         if wanted in (s.strip().lower() for s in names.split(",")):
             return i
-    raise ValueError(f"unknown ImageNet class {name_or_index!r}: give an index 0..999 or a name such as 'wombat'")
+    raise ValueError(
+        f"unknown ImageNet class {name_or_index!r}: give an index 0..999 or a name such as 'wombat'"
+    )

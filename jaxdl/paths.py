@@ -1,4 +1,5 @@
 """Where the offline data lives: ``--data`` flag, ``$JAXDL_DATA``, or ``../shared/data``."""
+
 import os
 from pathlib import Path
 
@@ -9,8 +10,11 @@ def data_root(explicit=None) -> Path | None:
     """The data folder: ``explicit`` or ``$JAXDL_DATA`` when set (None if that does not
     exist), else ``../shared/data`` beside the repository or the working directory."""
     chosen = explicit or os.environ.get("JAXDL_DATA")
-    candidates = [chosen] if chosen else [REPO_ROOT.parent / "shared" / "data",
-                                          Path.cwd().parent / "shared" / "data"]
+    candidates = (
+        [chosen]
+        if chosen
+        else [REPO_ROOT.parent / "shared" / "data", Path.cwd().parent / "shared" / "data"]
+    )
     for candidate in candidates:
         if Path(candidate).is_dir():
             return Path(candidate)

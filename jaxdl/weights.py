@@ -4,6 +4,7 @@ The sidecar ``<file>.json`` records the architecture, the source file and its sh
 and the preprocessing the weights expect. Loading checks every array against the
 architecture's shapes and names the first layer that does not match.
 """
+
 import json
 import zipfile
 from pathlib import Path
@@ -41,7 +42,9 @@ def read_npz(path) -> dict:
         with np.load(path, allow_pickle=False) as data:
             return {k: data[k] for k in data.files}
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as e:
-        raise ValueError(f"{path}: corrupt or truncated weights file ({type(e).__name__}: {e})") from None
+        raise ValueError(
+            f"{path}: corrupt or truncated weights file ({type(e).__name__}: {e})"
+        ) from None
 
 
 def expected_shapes(arch: str, **model_kwargs) -> dict:
@@ -79,8 +82,12 @@ def load_params(path, arch: str | None = None, **model_kwargs):
         raise ValueError(f"{path} holds {file_arch} weights, not {arch}")
     arch = arch or file_arch
     if arch is None:
-        raise ValueError(f"{path}: no sidecar {meta_file.name} naming the architecture; pass the model name")
+        raise ValueError(
+            f"{path}: no sidecar {meta_file.name} naming the architecture; pass the model name"
+        )
     flat = read_npz(path)
     check_shapes(flat, arch, source=path.name, **model_kwargs)
-    params = flax.traverse_util.unflatten_dict({k: jnp.asarray(v) for k, v in flat.items()}, sep="/")
+    params = flax.traverse_util.unflatten_dict(
+        {k: jnp.asarray(v) for k, v in flat.items()}, sep="/"
+    )
     return params, {**meta, "architecture": arch}

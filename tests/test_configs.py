@@ -1,4 +1,5 @@
 """Config overrides from the command line and re-running from a saved config.json."""
+
 import dataclasses
 import json
 
@@ -22,12 +23,15 @@ def test_overrides_parse_each_field_type():
     assert configs.override(Example(seed=1), ["seed=none"]).seed is None
 
 
-@pytest.mark.parametrize("assignment,message", [
-    ("lrr=1", "unknown config key 'lrr'.*valid: lr, layers"),
-    ("lr", "expected key=value"),
-    ("flag=maybe", "expected a boolean"),
-    ("lr=fast", "override lr='fast'"),
-])
+@pytest.mark.parametrize(
+    "assignment,message",
+    [
+        ("lrr=1", "unknown config key 'lrr'.*valid: lr, layers"),
+        ("lr", "expected key=value"),
+        ("flag=maybe", "expected a boolean"),
+        ("lr=fast", "override lr='fast'"),
+    ],
+)
 def test_bad_overrides_are_clear_errors(assignment, message):
     with pytest.raises(ValueError, match=message):
         configs.override(Example(), [assignment])
@@ -40,7 +44,7 @@ def test_saved_config_round_trips(tmp_path):
     assert configs.load(Example, path) == config
 
 
-@pytest.mark.slow  # two chapter runs: ~30 s on the AVX2 machine
+@pytest.mark.slow  # two chapter runs (half a minute)
 def test_run_writes_config_and_reruns_from_it(tmp_path, capsys, monkeypatch):
     from experiments.cli import main
 
@@ -52,6 +56,58 @@ def test_run_writes_config_and_reruns_from_it(tmp_path, capsys, monkeypatch):
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert result["vgg16_parameters"] == 138_357_544
     assert configs.load(BasicsConfig, out / "config.json") == dataclasses.replace(
-        BasicsConfig(), seed=1, images=(0, 5), eval_images=100)
-    assert main(["run", "basics", "--config", str(out / "config.json"), "--out", str(tmp_path / "run2")]) == 0
+        BasicsConfig(), seed=1, images=(0, 5), eval_images=100
+    )
+    assert (
+        main(
+            ["run", "basics", "--config", str(out / "config.json"), "--out", str(tmp_path / "run2")]
+        )
+        == 0
+    )
     assert json.loads((tmp_path / "run2" / "config.json").read_text())["config"] == saved["config"]
+
+
+def test_nested_method_configs_take_dotted_overrides_together():
+    from experiments.configs.visualize import VisualizeConfig
+    from jaxdl.interpret import PGDConfig
+
+    config = configs.override(
+        VisualizeConfig(), ["pgd.steps=20", "classviz.steps=3", "classviz.frame_every=3"]
+    )
+    assert config.pgd == PGDConfig(steps=20)  # one source of truth: the library's other defaults
+    assert (config.classviz.steps, config.classviz.frame_every) == (3, 3)
+    with pytest.raises(ValueError, match="unknown config key 'pgd.stepz'.*pgd.steps"):
+        configs.override(VisualizeConfig(), ["pgd.stepz=1"])
+
+
+def test_saved_nested_config_round_trips(tmp_path):
+    from experiments.configs.visualize import VisualizeConfig
+
+    config = configs.override(VisualizeConfig(), ["pgd.eps=4", "images=1,2"])
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"config": configs.to_dict(config)}))
+    assert configs.load(VisualizeConfig, path) == config
+
+
+def test_every_run_flag_shows_its_help_and_default(capsys):
+    """``jaxdl run CHAPTER --help``: each config field is an option with a description and its
+    default; booleans are --x / --no-x switches; nested fields are prefixed (--pgd-steps)."""
+    from experiments.cli import build_parser
+    from experiments.runner import CHAPTERS
+
+    parser = build_parser()
+    for chapter in CHAPTERS:
+        with pytest.raises(SystemExit):
+            parser.parse_args(["run", chapter, "--help"])
+        text = " ".join(capsys.readouterr().out.split())
+        module = __import__(f"experiments.{chapter}", fromlist=["Config"])
+        for name, field, kind in configs.leaf_fields(module.Config):
+            flag = "--" + name.replace(".", "-").replace("_", "-")
+            assert flag in text, (chapter, flag)
+            if kind is bool:
+                assert f"--no-{flag[2:]}" in text, (chapter, flag)
+        assert text.count("(default:") >= len(list(configs.leaf_fields(module.Config))), chapter
+    args = parser.parse_args(["run", "visualize", "--pgd-steps", "7", "--no-fool-quantized"])
+    from experiments.runner import given_fields
+
+    assert given_fields(args) == {"pgd.steps": 7, "fool.quantized": False}

@@ -1,26 +1,33 @@
 """The DANN model and steps: shapes, the reversal inside the model, what each method trains."""
+
 import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from jaxdl import dann
+from jaxdl.dann.network import DANN, preprocess
 from jaxdl.models import get_model
-from jaxdl.models.dann import DANN, preprocess
-from jaxdl.train import dann, loop
+from jaxdl.train import loop
 from jaxdl.train.batches import array_stream
 
 RNG = np.random.default_rng(0)
-BATCH = {"xs": RNG.integers(0, 256, (8, 32, 32, 3), dtype=np.uint8), "ys": RNG.integers(0, 10, 8),
-         "xt": RNG.integers(0, 256, (8, 32, 32, 3), dtype=np.uint8)}
+BATCH = {
+    "xs": RNG.integers(0, 256, (8, 32, 32, 3), dtype=np.uint8),
+    "ys": RNG.integers(0, 10, 8),
+    "xt": RNG.integers(0, 256, (8, 32, 32, 3), dtype=np.uint8),
+}
 MODEL = DANN()
 PARAMS = MODEL.init(jax.random.key(0), jnp.zeros((1, 32, 32, 3)))["params"]
 
 
 def test_model_shapes_and_registry():
     logits, acts = get_model("dann_mnist").apply({"params": PARAMS}, preprocess(BATCH["xs"]))
-    chex.assert_shape([logits, acts["features"], acts["domain_logits"], acts["conv2"]],
-                      [(8, 10), (8, 1200), (8,), (8, 10, 10, 48)])
+    chex.assert_shape(
+        [logits, acts["features"], acts["domain_logits"], acts["conv2"]],
+        [(8, 10), (8, 1200), (8,), (8, 10, 10, 48)],
+    )
     feats, _ = MODEL.apply({"params": PARAMS}, preprocess(BATCH["xs"]), stop_at="features")
     chex.assert_trees_all_close(feats, acts["features"])
 
@@ -30,11 +37,16 @@ def test_domain_gradient_reaches_features_reversed_by_lam():
         def domain_loss(p):
             _, acts = MODEL.apply({"params": p}, preprocess(BATCH["xs"]), lam=lam)
             return jnp.sum(acts["domain_logits"])
+
         return jax.grad(domain_loss)(PARAMS)
 
     plain, reversed_, stopped = conv_grad(-1.0), conv_grad(0.5), conv_grad(0.0)
-    np.testing.assert_allclose(reversed_["conv1"]["kernel"], -0.5 * plain["conv1"]["kernel"], rtol=1e-5, atol=1e-7)
-    np.testing.assert_allclose(reversed_["domain_fc1"]["kernel"], plain["domain_fc1"]["kernel"], rtol=1e-6)
+    np.testing.assert_allclose(
+        reversed_["conv1"]["kernel"], -0.5 * plain["conv1"]["kernel"], rtol=1e-5, atol=1e-7
+    )
+    np.testing.assert_allclose(
+        reversed_["domain_fc1"]["kernel"], plain["domain_fc1"]["kernel"], rtol=1e-6
+    )
     assert float(jnp.abs(stopped["conv1"]["kernel"]).max()) == 0.0
 
 
@@ -52,7 +64,7 @@ def test_each_method_steps_with_finite_metrics(method):
 
 
 def test_standardize_gives_zero_mean_per_image_and_channel():
-    from jaxdl.models.dann import standardize
+    from jaxdl.dann.network import standardize
 
     x = standardize(BATCH["xs"])
     chex.assert_type(x, jnp.float32)
@@ -82,20 +94,22 @@ def test_dann_training_learns_the_source_labels():
     y = RNG.integers(0, 4, 256)
     x = np.zeros((256, 32, 32, 3), np.uint8)
     for i, c in enumerate(y):
-        x[i, 16 * (c // 2): 16 * (c // 2) + 16, 16 * (c % 2): 16 * (c % 2) + 16] = 255
+        x[i, 16 * (c // 2) : 16 * (c // 2) + 16, 16 * (c % 2) : 16 * (c % 2) + 16] = 255
     optimizer = dann.make_optimizer("adam", 60, 3e-3)
     step = loop.jit_step(dann.make_step(MODEL, optimizer, "dann", 60))
 
     def batches(start):
         return ({**s, "xt": 255 - s["xs"]} for s in array_stream({"xs": x, "ys": y}, 32, 0, start))
 
-    state, _ = loop.fit(step, dann.init_state(MODEL, optimizer, 0), batches, num_steps=60, log_every=60)
+    state, _ = loop.fit(
+        step, dann.init_state(MODEL, optimizer, 0), batches, num_steps=60, log_every=60
+    )
     result = dann.evaluate(dann.make_apply(MODEL, 128), state.params, (x, y), (255 - x, y))
     assert result["source_acc"] > 0.95
 
 
 def test_invert_channels_maps_each_channel_to_itself_or_its_inverse():
-    from jaxdl.models.dann import invert_channels
+    from jaxdl.dann.network import invert_channels
 
     x = jnp.asarray(BATCH["xs"])
     chex.assert_trees_all_equal(invert_channels(jax.random.key(0), x, 1.0), 255 - x)

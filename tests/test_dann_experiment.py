@@ -1,4 +1,5 @@
 """`jaxdl run dann` end to end on the embedded data (tiny settings): files, summary, resume."""
+
 import dataclasses
 import json
 
@@ -7,11 +8,20 @@ import pytest
 from experiments import dann as chapter
 from experiments.runner import run_experiment
 
-TINY = dataclasses.replace(chapter.quick(chapter.Config()), steps=12, batch_size=16, eval_every=6,
-                           sweep=(0.3,), sweep_steps=6, eval_size=100, embed_size=40, checkpoint_every=6)
+TINY = dataclasses.replace(
+    chapter.quick(chapter.Config()),
+    steps=12,
+    batch_size=16,
+    eval_every=6,
+    sweep=(0.3,),
+    sweep_steps=6,
+    eval_size=100,
+    embed_size=40,
+    checkpoint_every=6,
+)
 
 
-@pytest.mark.slow  # end-to-end chapter 3 run: ~30 s on the AVX2 machine
+@pytest.mark.slow  # end-to-end chapter 3 run (half a minute)
 def test_dann_chapter_on_embedded_data_writes_its_report_material(tmp_path):
     results = run_experiment("dann", chapter.run, TINY, tmp_path, data=None)
     assert results["data_used"].startswith("embedded")

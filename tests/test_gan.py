@@ -1,4 +1,5 @@
 """DCGAN models, GAN losses (eqs. 4.1-4.3) and the D-then-G training step."""
+
 import math
 
 import chex
@@ -9,15 +10,19 @@ import optax
 import pytest
 
 from jaxdl.gan import GAN, discriminator_loss, from_uint8, generator_loss, to_unit
-from jaxdl.models.dcgan import Discriminator, Generator, label_maps
+from jaxdl.gan.networks import Discriminator, Generator, label_maps
 
 LN3 = math.log(3.0)  # sigmoid(ln 3) = 0.75
 
 
 def small_gan(conditional=False, d_sees_labels=True, **kwargs):
     classes = 10 if conditional else None
-    return GAN(Generator(28, 8, num_classes=classes),
-               Discriminator(28, 8, num_classes=classes if d_sees_labels else None), z_dim=16, **kwargs)
+    return GAN(
+        Generator(28, 8, num_classes=classes),
+        Discriminator(28, 8, num_classes=classes if d_sees_labels else None),
+        z_dim=16,
+        **kwargs,
+    )
 
 
 def test_discriminator_loss_matches_hand_computed_value():
@@ -29,14 +34,17 @@ def test_discriminator_loss_matches_hand_computed_value():
 
 def test_generator_losses_match_hand_computed_values():
     fake = jnp.array([0.0, -LN3])  # D(G(z)) = (0.5, 0.25)
-    np.testing.assert_allclose(generator_loss(fake), -(math.log(0.5) + math.log(0.25)) / 2, rtol=1e-6)
-    np.testing.assert_allclose(generator_loss(fake, saturating=True), (math.log(0.5) + math.log(0.75)) / 2,
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        generator_loss(fake), -(math.log(0.5) + math.log(0.25)) / 2, rtol=1e-6
+    )
+    np.testing.assert_allclose(
+        generator_loss(fake, saturating=True), (math.log(0.5) + math.log(0.75)) / 2, rtol=1e-6
+    )
 
 
 def test_saturating_loss_gives_vanishing_gradient_when_d_rejects_fakes():
     confident = jnp.array([-12.0])  # D(G(z)) ~ 6e-6
-    saturating = jax.grad(lambda l: generator_loss(l, saturating=True))(confident)
+    saturating = jax.grad(lambda logits: generator_loss(logits, saturating=True))(confident)
     non_saturating = jax.grad(generator_loss)(confident)
     assert abs(float(saturating[0])) < 1e-4
     np.testing.assert_allclose(non_saturating, [-1.0], atol=1e-4)
@@ -75,7 +83,9 @@ def test_labels_are_required_exactly_when_conditional():
     with pytest.raises(ValueError, match="num_classes=10"):
         Generator(28, 8, num_classes=10).init(jax.random.key(0), jnp.zeros((1, 16)))
     with pytest.raises(ValueError, match="num_classes=None"):
-        Discriminator(28, 8).init(jax.random.key(0), jnp.zeros((1, 28, 28, 1)), jnp.zeros((1,), jnp.int32))
+        Discriminator(28, 8).init(
+            jax.random.key(0), jnp.zeros((1, 28, 28, 1)), jnp.zeros((1,), jnp.int32)
+        )
 
 
 def test_weights_are_initialised_from_n_0_002():
@@ -98,7 +108,9 @@ def _d_loss(gan, state, real, fake, y):
     variables = {"params": state.params["d"], "batch_stats": state.extra["d"]}
 
     def logits(x):
-        return gan.discriminator.apply(variables, x, gan._d_labels(y), train=True, mutable=["batch_stats"])[0]
+        return gan.discriminator.apply(
+            variables, x, gan._d_labels(y), train=True, mutable=["batch_stats"]
+        )[0]
 
     return float(discriminator_loss(logits(real), logits(fake)))
 
@@ -108,9 +120,13 @@ def test_one_step_decreases_discriminator_loss_on_a_fixed_batch():
     state = gan.init(0, (28, 28, 1))
     real = jax.random.uniform(jax.random.key(1), (32, 28, 28, 1), minval=-1.0, maxval=1.0)
     y = jnp.arange(32) % 10
-    fake = gan.generator.apply({"params": state.params["g"], "batch_stats": state.extra["g"]},
-                               jax.random.normal(jax.random.key(2), (32, 16)), y, train=True,
-                               mutable=["batch_stats"])[0]
+    fake = gan.generator.apply(
+        {"params": state.params["g"], "batch_stats": state.extra["g"]},
+        jax.random.normal(jax.random.key(2), (32, 16)),
+        y,
+        train=True,
+        mutable=["batch_stats"],
+    )[0]
     before = _d_loss(gan, state, real, fake, y)
     new_state, metrics = jax.jit(gan.train_step)(state, {"image": real, "label": y})
     assert _d_loss(gan, new_state, real, fake, y) < before - 1e-3

@@ -1,26 +1,36 @@
 """Classifier-based GAN quality scores: Inception Score, Frechet distance, label accuracy."""
+
 import chex
 import numpy as np
 import pytest
 import scipy.linalg
 
 from jaxdl.data.digits import load_digits_images
-from jaxdl.metrics import gan_quality as q
+from jaxdl.gan import quality as q
 
 
 def test_inception_score_is_k_for_confident_balanced_and_1_for_identical_predictions():
     confident = np.eye(10)[np.arange(50) % 10]
     np.testing.assert_allclose(q.inception_score(confident), 10.0, rtol=1e-6)
-    np.testing.assert_allclose(q.inception_score(np.tile([[0.7, 0.2, 0.1]], (8, 1))), 1.0, rtol=1e-9)
+    np.testing.assert_allclose(
+        q.inception_score(np.tile([[0.7, 0.2, 0.1]], (8, 1))), 1.0, rtol=1e-9
+    )
     np.testing.assert_allclose(q.inception_score(np.eye(10)[np.zeros(20, int)]), 1.0, rtol=1e-9)
 
 
 def test_frechet_distance_matches_scipy_sqrtm_reference():
     rng = np.random.default_rng(0)
-    a, b = rng.normal(size=(200, 6)), 0.5 * rng.normal(size=(300, 6)) @ rng.normal(size=(6, 6)) + 1.0
+    a, b = (
+        rng.normal(size=(200, 6)),
+        0.5 * rng.normal(size=(300, 6)) @ rng.normal(size=(6, 6)) + 1.0,
+    )
     (mu_a, cov_a), (mu_b, cov_b) = q.gaussian_stats(a), q.gaussian_stats(b)
-    expected = np.sum((mu_a - mu_b) ** 2) + np.trace(cov_a + cov_b - 2 * scipy.linalg.sqrtm(cov_a @ cov_b).real)
-    np.testing.assert_allclose(q.frechet_distance((mu_a, cov_a), (mu_b, cov_b)), expected, rtol=1e-6)
+    expected = np.sum((mu_a - mu_b) ** 2) + np.trace(
+        cov_a + cov_b - 2 * scipy.linalg.sqrtm(cov_a @ cov_b).real
+    )
+    np.testing.assert_allclose(
+        q.frechet_distance((mu_a, cov_a), (mu_b, cov_b)), expected, rtol=1e-6
+    )
     np.testing.assert_allclose(q.frechet_distance((mu_a, cov_a), (mu_a, cov_a)), 0.0, atol=1e-9)
 
 
@@ -53,8 +63,12 @@ def test_real_digits_score_better_than_noise(digits_classifier):
     params, _, _, _, (x, y) = digits_classifier
     reference = q.reference_stats(params, x[1400:])
     real = q.quality_scores(params, x[:397], reference, labels=y[:397])
-    noise = q.quality_scores(params, np.random.default_rng(0).integers(0, 256, (397, 28, 28), dtype=np.uint8),
-                             reference, labels=y[:397])
+    noise = q.quality_scores(
+        params,
+        np.random.default_rng(0).integers(0, 256, (397, 28, 28), dtype=np.uint8),
+        reference,
+        labels=y[:397],
+    )
     assert real["inception_score"] > noise["inception_score"] + 3.0
     assert real["frechet_distance"] < 0.5 * noise["frechet_distance"]
     assert real["label_accuracy"] > 0.9 > 0.3 > noise["label_accuracy"]
@@ -69,5 +83,7 @@ def test_mnist_classifier_reaches_99_percent_and_real_is_near_10(data_dir):
         x_train, y_train, x_test, y_test = d["x_train"], d["y_train"], d["x_test"], d["y_test"]
     params, _, _ = q.quality_classifier(x_train, y_train, seed=0)
     assert q.classifier_accuracy(params, x_test, y_test) >= 0.99
-    scores = q.quality_scores(params, x_test, q.reference_stats(params, x_train[:10000]), labels=y_test)
+    scores = q.quality_scores(
+        params, x_test, q.reference_stats(params, x_train[:10000]), labels=y_test
+    )
     assert scores["inception_score"] > 9.5 and scores["label_accuracy"] >= 0.99

@@ -1,4 +1,5 @@
 """GAN training through the shared loop: exact resume, NaN stop, the chapter run end to end."""
+
 import json
 
 import chex
@@ -6,7 +7,7 @@ import numpy as np
 import pytest
 
 from jaxdl.gan import GAN
-from jaxdl.models.dcgan import Discriminator, Generator
+from jaxdl.gan.networks import Discriminator, Generator
 from jaxdl.train import loop
 from jaxdl.train.batches import array_stream
 from jaxdl.train.checkpoint import Checkpointer
@@ -19,8 +20,10 @@ def tiny():
     """A small conditional GAN, its compiled step and 64 random 'digits'."""
     gan = GAN(Generator(28, 8, num_classes=10), Discriminator(28, 8, num_classes=10), z_dim=16)
     rng = np.random.default_rng(0)
-    arrays = {"image": rng.integers(0, 256, (64, 28, 28), dtype=np.uint8),
-              "label": rng.integers(0, 10, 64).astype(np.int32)}
+    arrays = {
+        "image": rng.integers(0, 256, (64, 28, 28), dtype=np.uint8),
+        "label": rng.integers(0, 10, 64).astype(np.int32),
+    }
     return gan, loop.jit_step(gan.train_step), arrays
 
 
@@ -28,9 +31,15 @@ def _fit(tiny, directory, num_steps, resume=False, batches=None):
     gan, step, arrays = tiny
     checkpointer = Checkpointer(directory, every=2, keep=3)
     try:
-        state, _ = loop.fit(step, gan.init(0, (28, 28, 1)),
-                            batches or (lambda start: array_stream(arrays, BATCH, 0, start)),
-                            num_steps=num_steps, checkpointer=checkpointer, log_every=1, resume=resume)
+        state, _ = loop.fit(
+            step,
+            gan.init(0, (28, 28, 1)),
+            batches or (lambda start: array_stream(arrays, BATCH, 0, start)),
+            num_steps=num_steps,
+            checkpointer=checkpointer,
+            log_every=1,
+            resume=resume,
+        )
     finally:
         checkpointer.close()
     return state, checkpointer
@@ -41,8 +50,11 @@ def test_resume_reproduces_an_uninterrupted_run(tiny, tmp_path):
     _fit(tiny, tmp_path / "split", 2)
     resumed, _ = _fit(tiny, tmp_path / "split", 4, resume=True)
     assert int(resumed.step) == 4
-    chex.assert_trees_all_close((resumed.params, resumed.extra, resumed.opt_state),
-                                (straight.params, straight.extra, straight.opt_state), atol=1e-6)
+    chex.assert_trees_all_close(
+        (resumed.params, resumed.extra, resumed.opt_state),
+        (straight.params, straight.extra, straight.opt_state),
+        atol=1e-6,
+    )
 
 
 def test_nan_stops_training_and_keeps_the_last_good_checkpoint(tiny, tmp_path):
@@ -51,7 +63,10 @@ def test_nan_stops_training_and_keeps_the_last_good_checkpoint(tiny, tmp_path):
 
     def batches(start):  # step 3 sees a NaN image: the losses diverge there
         for step in range(start + 1, 100):
-            yield {"image": np.full_like(images, np.nan) if step == 3 else images, "label": arrays["label"][:BATCH]}
+            yield {
+                "image": np.full_like(images, np.nan) if step == 3 else images,
+                "label": arrays["label"][:BATCH],
+            }
 
     with pytest.raises(FloatingPointError, match="at step 3"):
         _fit(tiny, tmp_path / "nan", 10, batches=batches)
@@ -70,14 +85,32 @@ def test_quick_run_on_digits_writes_figures_scores_and_resumes(tmp_path):
     from experiments import gan as chapter
     from experiments.runner import run_experiment
 
-    config = dataclasses.replace(chapter.quick(chapter.Config(conditional=True)), steps=40, sample_every=20,
-                                 checkpoint_every=20, eval_samples=200, time_budget_s=0.0)
+    config = dataclasses.replace(
+        chapter.quick(chapter.Config(conditional=True)),
+        steps=40,
+        sample_every=20,
+        checkpoint_every=20,
+        eval_samples=200,
+        time_budget_s=0.0,
+    )
     results = run_experiment("gan", chapter.run, config, tmp_path, data=None)
     assert results["steps"] == 40 and not results["mnist"]
-    for name in ("losses.png", "progress.gif", "class_by_z.png", "quality.csv", "metrics.csv",
-                 "samples/step_000020.png", "samples/step_000040.png"):
+    for name in (
+        "losses.png",
+        "progress.gif",
+        "class_by_z.png",
+        "quality.csv",
+        "metrics.csv",
+        "samples/step_000020.png",
+        "samples/step_000040.png",
+    ):
         assert (tmp_path / name).is_file(), name
-    assert 1.0 <= results["gen_inception_score"] <= 10.0 and 0.0 <= results["gen_label_accuracy"] <= 1.0
+    assert (
+        1.0 <= results["gen_inception_score"] <= 10.0
+        and 0.0 <= results["gen_label_accuracy"] <= 1.0
+    )
     longer = dataclasses.replace(config, steps=60, resume=True)
     assert chapter.run(longer, tmp_path, None)["steps"] == 60
-    assert json.loads((tmp_path / "results.json").read_text())["steps"] == 40  # run() alone leaves it
+    assert (
+        json.loads((tmp_path / "results.json").read_text())["steps"] == 40
+    )  # run() alone leaves it

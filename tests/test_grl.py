@@ -1,10 +1,11 @@
 """Gradient reversal: identity forward, -lam times the identity's gradient backward; schedules."""
+
 import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxdl.grl import annealed_learning_rate, grad_reverse, reversal_schedule
+from jaxdl.dann.grl import annealed_learning_rate, grad_reverse, reversal_schedule
 
 X = jnp.array([[0.5, -1.0, 2.0], [3.0, 0.25, -0.75]])
 
@@ -38,10 +39,14 @@ def test_reversal_schedule_ramps_from_zero_to_scale():
     p = np.array([0.0, 0.1, 0.5, 1.0])
     expected = 2.0 / (1.0 + np.exp(-10.0 * p)) - 1.0
     np.testing.assert_allclose([float(schedule(s)) for s in 1000 * p], expected, rtol=1e-6)
-    assert float(reversal_schedule(1000, scale=0.3)(5000)) == np.float32(0.3 * (2 / (1 + np.exp(-10)) - 1))
+    assert float(reversal_schedule(1000, scale=0.3)(5000)) == np.float32(
+        0.3 * (2 / (1 + np.exp(-10)) - 1)
+    )
 
 
 def test_annealed_learning_rate_matches_the_paper_formula():
     schedule = annealed_learning_rate(100, mu0=0.01, alpha=10.0, beta=0.75)
     for step in (0, 25, 100):
-        np.testing.assert_allclose(float(schedule(step)), 0.01 / (1 + 10 * step / 100) ** 0.75, rtol=1e-6)
+        np.testing.assert_allclose(
+            float(schedule(step)), 0.01 / (1 + 10 * step / 100) ** 0.75, rtol=1e-6
+        )

@@ -1,5 +1,6 @@
 """ImageNet conventions: preprocessing (dtype, grey/RGBA, resize + crop, normalisation and its
 inverse), class names and lookup, bad inputs; the jitted resize agrees with PIL on a photo."""
+
 import chex
 import jax
 import jax.numpy as jnp
@@ -33,7 +34,9 @@ def test_grey_images_equal_the_replicated_rgb_image():
 def test_rgba_drops_alpha():
     rgba = random_uint8((256, 256, 4))
     # equal up to float rounding: the two shapes compile to differently fused programs
-    np.testing.assert_allclose(imagenet.preprocess(rgba), imagenet.preprocess(rgba[..., :3]), atol=1e-6)
+    np.testing.assert_allclose(
+        imagenet.preprocess(rgba), imagenet.preprocess(rgba[..., :3]), atol=1e-6
+    )
 
 
 @pytest.mark.parametrize("height,width", [(300, 500), (500, 300), (224, 224), (100, 120)])
@@ -60,10 +63,16 @@ def test_crop_of_an_image_already_at_resize_size_is_its_centre():
 @pytest.mark.parametrize("norm", [imagenet.TORCHVISION, imagenet.CAFFE])
 def test_normalize_and_deprocess_are_inverse(norm):
     pixels = jax.random.uniform(jax.random.key(0), (2, 8, 8, 3))
-    np.testing.assert_allclose(imagenet.deprocess(imagenet.normalize(pixels, norm), norm), pixels, atol=1e-6)
+    np.testing.assert_allclose(
+        imagenet.deprocess(imagenet.normalize(pixels, norm), norm), pixels, atol=1e-6
+    )
     low, high = imagenet.pixel_bounds(norm)
-    np.testing.assert_allclose(imagenet.deprocess(jnp.broadcast_to(low, (1, 1, 3)), norm), 0.0, atol=1e-6)
-    np.testing.assert_allclose(imagenet.deprocess(jnp.broadcast_to(high, (1, 1, 3)), norm), 1.0, atol=1e-6)
+    np.testing.assert_allclose(
+        imagenet.deprocess(jnp.broadcast_to(low, (1, 1, 3)), norm), 0.0, atol=1e-6
+    )
+    np.testing.assert_allclose(
+        imagenet.deprocess(jnp.broadcast_to(high, (1, 1, 3)), norm), 1.0, atol=1e-6
+    )
 
 
 def test_caffe_normalisation_is_bgr_minus_mean_pixel():
@@ -74,8 +83,11 @@ def test_caffe_normalisation_is_bgr_minus_mean_pixel():
 
 def test_torchvision_normalisation_uses_imagenet_mean_and_std():
     x = imagenet.normalize(jnp.full((1, 1, 3), 0.5))
-    np.testing.assert_allclose(x[0, 0], (0.5 - np.array([0.485, 0.456, 0.406])) / np.array([0.229, 0.224, 0.225]),
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        x[0, 0],
+        (0.5 - np.array([0.485, 0.456, 0.406])) / np.array([0.229, 0.224, 0.225]),
+        rtol=1e-6,
+    )
 
 
 @pytest.mark.parametrize("shape", [(2, 2, 2, 2, 2), (5,), (4, 32, 32, 5)])

@@ -1,4 +1,5 @@
 """Fooling images, FGSM, PGD, the one-pixel attack and class visualisation on toy models."""
+
 import dataclasses
 
 import chex
@@ -7,8 +8,20 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxdl.interpret import (ClassVizConfig, FoolConfig, OnePixelConfig, PGDConfig, class_visualization, fgsm, fool,
-                             one_pixel_attack, perturbation_norms, pgd, preset, quantize)
+from jaxdl.interpret import (
+    ClassVizConfig,
+    FoolConfig,
+    OnePixelConfig,
+    PGDConfig,
+    class_visualization,
+    fgsm,
+    fool,
+    one_pixel_attack,
+    perturbation_norms,
+    pgd,
+    preset,
+    quantize,
+)
 from jaxdl.interpret.class_viz import gaussian_blur
 from jaxdl.interpret.one_pixel import DEState, apply_pixels, differential_evolution, rand1_donors
 
@@ -30,8 +43,12 @@ def binary_params(seed=0):
 def test_fgsm_on_linear_model_moves_by_eps_sign_w(targeted, label):
     params, w = binary_params()
     images = jnp.full((2,) + SHAPE, 0.5)
-    adversarial = fgsm(linear_logits, params, images, jnp.array([label, label]), UNIT, 10.0, targeted)
-    np.testing.assert_allclose(adversarial - images, np.broadcast_to(10 / 255 * np.sign(w), (2,) + SHAPE), atol=1e-6)
+    adversarial = fgsm(
+        linear_logits, params, images, jnp.array([label, label]), UNIT, 10.0, targeted
+    )
+    np.testing.assert_allclose(
+        adversarial - images, np.broadcast_to(10 / 255 * np.sign(w), (2,) + SHAPE), atol=1e-6
+    )
 
 
 def test_pgd_stays_in_the_eps_ball_and_the_pixel_range():
@@ -51,39 +68,55 @@ def test_pgd_stays_in_the_eps_ball_and_the_pixel_range():
 
 def test_fool_reaches_the_target_and_stops_per_image():
     params, _ = binary_params()
-    images = quantize(jax.random.uniform(jax.random.key(3), (4,) + SHAPE, minval=0.3, maxval=0.7), UNIT)
+    images = quantize(
+        jax.random.uniform(jax.random.key(3), (4,) + SHAPE, minval=0.3, maxval=0.7), UNIT
+    )
     predicted = jnp.argmax(linear_logits(params, images), axis=-1)
-    targets = jnp.array([1 - int(predicted[0]), int(predicted[1]), 1 - int(predicted[2]), int(predicted[3])])
-    result = fool(linear_logits, params, images, targets, UNIT, FoolConfig(learning_rate=0.05, max_iters=200))
+    targets = jnp.array(
+        [1 - int(predicted[0]), int(predicted[1]), 1 - int(predicted[2]), int(predicted[3])]
+    )
+    result = fool(
+        linear_logits, params, images, targets, UNIT, FoolConfig(learning_rate=0.05, max_iters=200)
+    )
     assert bool(jnp.all(result.success))
     assert int(result.iterations[0]) > 0 and int(result.iterations[2]) > 0
     np.testing.assert_array_equal(result.iterations[1::2], 0)  # already the target: untouched
     np.testing.assert_array_equal(result.images[1::2], images[1::2])
     np.testing.assert_array_equal(jnp.argmax(linear_logits(params, result.images), -1), targets)
     assert float(result.images.min()) >= 0.0 and float(result.images.max()) <= 1.0
-    np.testing.assert_allclose(result.images * 255, np.round(result.images * 255), atol=1e-4)  # 8-bit pixels
+    np.testing.assert_allclose(
+        result.images * 255, np.round(result.images * 255), atol=1e-4
+    )  # 8-bit pixels
 
 
 def test_quantize_rounds_to_the_nearest_8bit_pixel_in_normalised_units():
     bounds = (jnp.array([-1.0, 0.0, -2.0]), jnp.array([1.0, 1.0, 2.0]))
     x = jnp.array([[0.3, 0.5, 1.0]])
     pixels = np.round((np.asarray(x) - np.asarray(bounds[0])) / np.array([2.0, 1.0, 4.0]) * 255)
-    np.testing.assert_allclose(quantize(x, bounds), np.asarray(bounds[0]) + pixels / 255 * np.array([2.0, 1.0, 4.0]),
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        quantize(x, bounds),
+        np.asarray(bounds[0]) + pixels / 255 * np.array([2.0, 1.0, 4.0]),
+        rtol=1e-6,
+    )
 
 
 def test_fool_success_holds_for_the_8bit_image_even_on_a_razor_thin_boundary():
     """Class 1 wins when the mean pixel exceeds 127.1/255. From pixels 127, steps of 0.037/255
     cross that after 3 steps, where rounding undoes it; the quantized stop test goes on to 128."""
+
     def mean_logits(params, x):
         m = x.reshape(x.shape[0], -1).mean(axis=1) - 127.1 / 255
         return jnp.stack([-m, m], axis=1)
 
     images = jnp.full((1,) + SHAPE, 127 / 255)
     config = FoolConfig(learning_rate=1e-3, max_iters=50)
-    plain = fool(mean_logits, {}, images, jnp.array([1]), UNIT, dataclasses.replace(config, quantized=False))
+    plain = fool(
+        mean_logits, {}, images, jnp.array([1]), UNIT, dataclasses.replace(config, quantized=False)
+    )
     assert int(plain.iterations[0]) == 3
-    assert int(jnp.argmax(mean_logits({}, quantize(plain.images, UNIT)), -1)[0]) == 0  # lost after rounding
+    assert (
+        int(jnp.argmax(mean_logits({}, quantize(plain.images, UNIT)), -1)[0]) == 0
+    )  # lost after rounding
     result = fool(mean_logits, {}, images, jnp.array([1]), UNIT, config)
     assert bool(result.success[0]) and int(result.iterations[0]) > 3
     np.testing.assert_allclose(result.images * 255, 128, atol=1e-3)
@@ -91,7 +124,10 @@ def test_fool_success_holds_for_the_8bit_image_even_on_a_razor_thin_boundary():
 
 
 def test_perturbation_norms_are_in_pixel_units():
-    bounds = (jnp.array([-2.0, -2.0, -2.0]), jnp.array([2.0, 2.0, 2.0]))  # 255 pixel levels = 4 units
+    bounds = (
+        jnp.array([-2.0, -2.0, -2.0]),
+        jnp.array([2.0, 2.0, 2.0]),
+    )  # 255 pixel levels = 4 units
     delta = jnp.zeros((1,) + SHAPE).at[0, 0, 0, 0].set(4.0 / 255 * 3)
     linf, l2 = perturbation_norms(delta, jnp.zeros_like(delta), bounds)
     np.testing.assert_allclose([float(linf[0]), float(l2[0])], [3.0, 3.0], rtol=1e-5)
@@ -101,6 +137,7 @@ def sphere(center):
     def fitness(pop):
         value = jnp.sum((pop - center) ** 2, axis=-1)
         return value, jnp.zeros(pop.shape[0], bool)
+
     return fitness
 
 
@@ -114,7 +151,9 @@ def test_rand1_donors_are_distinct_and_differ_from_the_row():
 def test_differential_evolution_minimises_a_toy_fitness():
     center = jnp.array([0.3, -0.7, 0.5])
     population = jax.random.uniform(jax.random.key(0), (30, 3), minval=-1, maxval=1)
-    state = differential_evolution(sphere(center), population, jax.random.key(1), 150, 0.5, -jnp.ones(3), jnp.ones(3))
+    state = differential_evolution(
+        sphere(center), population, jax.random.key(1), 150, 0.5, -jnp.ones(3), jnp.ones(3)
+    )
     assert isinstance(state, DEState) and int(state.generation) == 150
     np.testing.assert_allclose(state.population[jnp.argmin(state.fitness)], center, atol=1e-2)
 
@@ -125,7 +164,9 @@ def test_differential_evolution_stops_when_a_candidate_succeeds():
         return value, value < 1e-3
 
     population = jax.random.uniform(jax.random.key(0), (20, 2), minval=-1, maxval=1)
-    state = differential_evolution(fitness, population, jax.random.key(1), 500, 0.5, -jnp.ones(2), jnp.ones(2))
+    state = differential_evolution(
+        fitness, population, jax.random.key(1), 500, 0.5, -jnp.ones(2), jnp.ones(2)
+    )
     assert bool(jnp.any(state.success)) and 0 < int(state.generation) < 500
 
 
@@ -144,7 +185,9 @@ def pixel_switch_logits(params, x):
 def test_one_pixel_attack_finds_the_single_decisive_pixel():
     images = jnp.zeros((2, 6, 6, 3))
     config = OnePixelConfig(population=40, generations=60, images_per_batch=2)
-    result = one_pixel_attack(pixel_switch_logits, {}, images, jnp.array([0, 0]), UNIT, config, jax.random.key(0))
+    result = one_pixel_attack(
+        pixel_switch_logits, {}, images, jnp.array([0, 0]), UNIT, config, jax.random.key(0)
+    )
     chex.assert_shape(result.pixels, (2, 1, 5))
     assert bool(jnp.all(result.success))
     np.testing.assert_array_equal(jnp.round(result.pixels[:, 0, :2]), [[3, 2], [3, 2]])
@@ -154,8 +197,12 @@ def test_one_pixel_attack_finds_the_single_decisive_pixel():
 def test_class_visualization_on_linear_model_follows_the_regularised_gradient():
     params, w = binary_params()
     start = jnp.full((1,) + SHAPE, 0.5)
-    config = ClassVizConfig(learning_rate=0.01, l2_reg=0.5, blur_every=0, jitter=0, steps=4, frame_every=2)
-    final, frames = class_visualization(linear_logits, params, start, jnp.array([0]), UNIT, config, jax.random.key(0))
+    config = ClassVizConfig(
+        learning_rate=0.01, l2_reg=0.5, blur_every=0, jitter=0, steps=4, frame_every=2
+    )
+    final, frames = class_visualization(
+        linear_logits, params, start, jnp.array([0]), UNIT, config, jax.random.key(0)
+    )
     chex.assert_shape(frames, (1, 3) + SHAPE)
     x = np.full(SHAPE, 0.5)
     for _ in range(4):  # x += lr * (w - 2 reg x), clipped

@@ -2,6 +2,7 @@
 classviz) on one real ImageNet image with the real SqueezeNet 1.1 (skip without data), tiny
 settings: each writes its figure, the documented --save-npz keys and the closing JSON line; bad
 input is a clear error (exit 2)."""
+
 import json
 import re
 
@@ -17,17 +18,34 @@ COMMANDS = {
     "saliency": ([], {"saliency": (1, 224, 224)}),
     "smoothgrad": (["--samples", "2", "--batch", "2"], {"smoothgrad": (1, 224, 224)}),
     "gradcam": (["--layer", "fire9"], {"gradcam": (1, 13, 13), "gradcam_upsampled": (1, 224, 224)}),
-    "fool": (["--target", "wombat", "--max-iters", "3"],
-             {"images": (1, 224, 224, 3), "iterations": (1,), "success": (1,), "linf_255": (1,), "l2_255": (1,)}),
+    "fool": (
+        ["--target", "wombat", "--max-iters", "3"],
+        {
+            "images": (1, 224, 224, 3),
+            "iterations": (1,),
+            "success": (1,),
+            "linf_255": (1,),
+            "l2_255": (1,),
+        },
+    ),
     "fgsm": (["--eps", "2"], {"images": (1, 224, 224, 3), "predicted": (1,), "linf_255": (1,)}),
     "pgd": (["--steps", "2"], {"images": (1, 224, 224, 3), "predicted": (1,), "linf_255": (1,)}),
-    "onepixel": (["--population", "4", "--generations", "1"],
-                 {"images": (1, 224, 224, 3), "pixels": (1, 1, 5), "success": (1,), "generations": (1,)}),
-    "classviz": (["--target", "106", "--steps", "2", "--frame-every", "1"],
-                 {"images": (1, 224, 224, 3), "frames": (1, 3, 224, 224, 3), "prob": (1,)}),
+    "onepixel": (
+        ["--population", "4", "--generations", "1"],
+        {"images": (1, 224, 224, 3), "pixels": (1, 1, 5), "success": (1,), "generations": (1,)},
+    ),
+    "classviz": (
+        ["--target", "106", "--steps", "2", "--frame-every", "1"],
+        {"images": (1, 224, 224, 3), "frames": (1, 3, 224, 224, 3), "prob": (1,)},
+    ),
 }
-SUMMARY = {"fool": "success_rate", "fgsm": "success_rate", "pgd": "success_rate", "onepixel": "success_rate",
-           "classviz": "min_prob"}
+SUMMARY = {
+    "fool": "success_rate",
+    "fgsm": "success_rate",
+    "pgd": "success_rate",
+    "onepixel": "success_rate",
+    "classviz": "min_prob",
+}
 
 
 @pytest.fixture(scope="module")
@@ -52,12 +70,15 @@ def test_command_writes_figure_npz_and_json_line(command, setup, tmp_path, capsy
     images, weights = setup
     flags, keys = COMMANDS[command]
     npz = tmp_path / "raw.npz"
-    code, out, err = run_cli(capsys, command, images, "--weights", weights, "--out", tmp_path, "--save-npz", npz,
-                             *flags)
+    code, out, err = run_cli(
+        capsys, command, images, "--weights", weights, "--out", tmp_path, "--save-npz", npz, *flags
+    )
     assert code == 0, err
     result = json.loads(out.strip().splitlines()[-1])
     assert result["command"] == command and result["n"] == 1 and result["npz"] == str(npz)
-    assert (tmp_path / f"{command}.png").is_file() and result["figure"] == str(tmp_path / f"{command}.png")
+    assert (tmp_path / f"{command}.png").is_file() and result["figure"] == str(
+        tmp_path / f"{command}.png"
+    )
     if command in SUMMARY:
         assert 0.0 <= result[SUMMARY[command]] <= 1.0
     with np.load(npz, allow_pickle=False) as saved:
@@ -72,15 +93,23 @@ def test_command_writes_figure_npz_and_json_line(command, setup, tmp_path, capsy
         assert int(np.load(npz)["targets"][0]) == 106  # wombat by index
 
 
-@pytest.mark.parametrize("argv,message", [
-    (["fool", "--target", "dragon"], "unknown ImageNet class 'dragon'"),
-    (["classviz", "--target", "1000"], "class index 1000 out of range: expected 0..999"),
-    (["fool"], "--target CLASS"),
-    (["gradcam", "--layer", "fire10"], "valid convolutional layers: conv1, fire2, fire3, .*fire9, classifier"),
-])
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["fool", "--target", "dragon"], "unknown ImageNet class 'dragon'"),
+        (["classviz", "--target", "1000"], "class index 1000 out of range: expected 0..999"),
+        (["fool"], "--target CLASS"),
+        (
+            ["gradcam", "--layer", "fire10"],
+            "valid convolutional layers: conv1, fire2, fire3, .*fire9, classifier",
+        ),
+    ],
+)
 def test_bad_input_is_a_clear_error(argv, message, setup, tmp_path, capsys):
     images, weights = setup
-    code, _, err = run_cli(capsys, argv[0], images, "--weights", weights, "--out", tmp_path, *argv[1:])
+    code, _, err = run_cli(
+        capsys, argv[0], images, "--weights", weights, "--out", tmp_path, *argv[1:]
+    )
     assert code == 2
     assert err.startswith("jaxdl: error:")
     assert re.search(message, err), err

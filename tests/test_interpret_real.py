@@ -1,5 +1,6 @@
 """Interpretation methods on the real ImageNet SqueezeNet 1.1 (skip without data), VGG16 shapes,
 the bad-input errors (the CLI commands: test_interpret_cli.py)."""
+
 import chex
 import jax
 import jax.numpy as jnp
@@ -34,7 +35,9 @@ def test_fooling_succeeds_on_real_images_within_range(squeezenet11, inputs):
     params, _ = squeezenet11
     x, _ = inputs
     bounds = imagenet.pixel_bounds()
-    result = fool(ModuleLogits(get_model("squeezenet1_1")), params, x, jnp.array([6, 6]), bounds, FoolConfig())
+    result = fool(
+        ModuleLogits(get_model("squeezenet1_1")), params, x, jnp.array([6, 6]), bounds, FoolConfig()
+    )
     assert bool(jnp.all(result.success))
     assert bool(jnp.all((result.images >= bounds[0] - 1e-5) & (result.images <= bounds[1] + 1e-5)))
     linf, _ = perturbation_norms(result.images, x, bounds)
@@ -43,14 +46,20 @@ def test_fooling_succeeds_on_real_images_within_range(squeezenet11, inputs):
 
 def test_gradcam_bad_layer_lists_squeezenet_layers(squeezenet11, inputs):
     params, _ = squeezenet11
-    with pytest.raises(ValueError, match="valid convolutional layers: conv1, fire2, fire3, .*, fire9, classifier$"):
+    with pytest.raises(
+        ValueError, match="valid convolutional layers: conv1, fire2, fire3, .*, fire9, classifier$"
+    ):
         gradcam(get_model("squeezenet1_1"), params, inputs[0][:1], jnp.array([0]), "fire10")
 
 
 def test_gradcam_bad_layer_lists_vgg16_layers_in_network_order():
     module = get_model("vgg16")
-    params = jax.eval_shape(module.init, jax.random.key(0), jnp.zeros((1, 224, 224, 3)))["params"]  # shapes only
-    with pytest.raises(ValueError, match="valid convolutional layers: conv1_1, conv1_2, conv2_1, .*, conv5_3$"):
+    params = jax.eval_shape(module.init, jax.random.key(0), jnp.zeros((1, 224, 224, 3)))[
+        "params"
+    ]  # shapes only
+    with pytest.raises(
+        ValueError, match="valid convolutional layers: conv1_1, conv1_2, conv2_1, .*, conv5_3$"
+    ):
         gradcam(module, params, jnp.zeros((1, 224, 224, 3)), jnp.array([0]), "conv6_1")
 
 
@@ -67,13 +76,17 @@ def test_vgg16_saliency_and_gradcam_shapes_with_random_weights():
 
 def test_wrong_image_size_is_a_clear_error():
     module = get_model("mnist_cnn")
-    params = jax.eval_shape(module.init, jax.random.key(0), jnp.zeros((1, 28, 28, 1)))["params"]  # shapes only
-    with pytest.raises(ValueError, match=r"expected images of shape \(N, 28, 28, 1\), got \(1, 32, 32, 1\)"):
-        saliency(ModuleLogits(module, (28, 28, 1)), params, jnp.zeros((1, 32, 32, 1)), jnp.array([0]))
+    params = jax.eval_shape(module.init, jax.random.key(0), jnp.zeros((1, 28, 28, 1)))[
+        "params"
+    ]  # shapes only
+    with pytest.raises(
+        ValueError, match=r"expected images of shape \(N, 28, 28, 1\), got \(1, 32, 32, 1\)"
+    ):
+        saliency(
+            ModuleLogits(module, (28, 28, 1)), params, jnp.zeros((1, 32, 32, 1)), jnp.array([0])
+        )
 
 
 def test_unknown_class_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown ImageNet class 'dragon'"):
         imagenet.class_index("dragon")
-
-

@@ -1,12 +1,13 @@
 """MNIST / MNIST-M loading from every supported layout, and the MNIST-M builder's recipe."""
+
 import gzip
 
 import chex
 import numpy as np
 import pytest
+from conftest import require
 from PIL import Image
 
-from conftest import require
 from jaxdl.data.mnist import load_mnist, read_idx, to_rgb32
 from jaxdl.data.mnist_m import blend_mnist_m, load_mnist_m, load_photos
 
@@ -54,7 +55,9 @@ def test_mnist_m_from_png_folder_layout(tmp_path):
     (tmp_path / "mnist_m_test").mkdir()
     for i, im in enumerate(images):
         Image.fromarray(im).save(tmp_path / "mnist_m_test" / f"{i:08d}.png")
-    (tmp_path / "mnist_m_test_labels.txt").write_text("00000000.png 7\n00000001.png 2\n00000002.png 9\n")
+    (tmp_path / "mnist_m_test_labels.txt").write_text(
+        "00000000.png 7\n00000001.png 2\n00000002.png 9\n"
+    )
     x, y = load_mnist_m(tmp_path, "test")
     np.testing.assert_array_equal(x, images)
     np.testing.assert_array_equal(y, [7, 2, 9])
@@ -80,7 +83,9 @@ def test_real_mnist_and_mnist_m(data_dir):
     chex.assert_shape([x, y], [(10000, 28, 28), (10000,)])
     xm, ym = load_mnist_m(require(data_dir, "mnist_m/mnist_m.npz"), "train")
     chex.assert_shape([xm, ym], [(10000, 32, 32, 3), (10000,)])
-    np.testing.assert_array_equal(ym[:10], load_mnist(data_dir / "mnist/mnist.npz", "train")[1][:10])
+    np.testing.assert_array_equal(
+        ym[:10], load_mnist(data_dir / "mnist/mnist.npz", "train")[1][:10]
+    )
 
 
 def test_bsds_photos_load(data_dir):

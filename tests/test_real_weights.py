@@ -1,13 +1,14 @@
 """The converted real ImageNet weights classify real ImageNet images (skip without the data):
 SqueezeNet 1.1 (ONNX zoo) and the Deep-Compression Caffe SqueezeNet 1.0 on the 500 images of
 imagenet/val_subset, and the top-5 of the 25 images of imagenet_val_25.npz."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from experiments.predict import evaluate_folder, read_labels
 from jaxdl import imagenet
 from jaxdl.models import get_model
-from experiments.predict import evaluate_folder, read_labels
 from tests.conftest import assert_gradients_match, require
 
 CAFFE_WEIGHTS = "weights/squeezenet1_0_deep_compression/squeezenet_v1.0_deepcompression_decoded.npz"
@@ -53,7 +54,9 @@ def test_real_squeezenet11_logits_match_pytorch_on_real_images(torch, squeezenet
     x = np.array(imagenet.preprocess(imagenet25[0][:4], resize=None))  # writable, for torch
     ours, _ = jax.jit(get_model("squeezenet1_1").apply)({"params": params}, x)
     with torch.no_grad():
-        reference = load_converted("squeezenet1_1", params)(torch.from_numpy(x.transpose(0, 3, 1, 2))).numpy()
+        reference = load_converted("squeezenet1_1", params)(
+            torch.from_numpy(x.transpose(0, 3, 1, 2))
+        ).numpy()
     assert np.abs(np.asarray(ours) - reference).max() <= 1e-4 * np.abs(reference).max()
 
 
@@ -74,5 +77,7 @@ def test_real_squeezenet11_input_gradient_matches_pytorch(torch, squeezenet11, i
 
     ours = np.asarray(jax.jit(jax.grad(score))(x), np.float64)
     x_torch = torch.tensor(x.transpose(0, 3, 1, 2), requires_grad=True)
-    load_converted("squeezenet1_1", params)(x_torch).gather(1, torch.from_numpy(labels[:4])[:, None]).sum().backward()
+    load_converted("squeezenet1_1", params)(x_torch).gather(
+        1, torch.from_numpy(labels[:4])[:, None]
+    ).sum().backward()
     assert_gradients_match(ours, x_torch.grad.numpy().transpose(0, 2, 3, 1))

@@ -1,12 +1,13 @@
 """``jaxdl reproduce``: the report has every chapter's sections, every referenced file exists,
 and an interrupted run re-uses the chapters that finished."""
-import dataclasses
+
 import importlib
 import json
 import re
 
 import pytest
 
+from experiments import configs
 from experiments import reproduce as reproduce_module
 from experiments.reproduce import reproduce
 from experiments.runner import CHAPTERS
@@ -15,16 +16,39 @@ from experiments.runner import CHAPTERS
 TINY = {
     "basics": {},
     "transfer": {"head_steps": 10},
-    "visualize": {"images": (0, 1), "smoothgrad_samples": 2, "fool_max_iters": 3, "pgd_steps": 2,
-                  "onepixel_population": 4, "onepixel_generations": 1, "viz_steps": 3},
-    "dann": {"steps": 6, "sweep": (), "sweep_steps": 3, "eval_every": 3, "eval_size": 64, "test_size": 64,
-             "embed_size": 40, "checkpoint_every": 3},
+    "visualize": {
+        "images": (0, 1),
+        "smoothgrad.samples": 2,
+        "fool.max_iters": 3,
+        "pgd.steps": 2,
+        "onepixel.population": 4,
+        "onepixel.generations": 1,
+        "classviz.steps": 3,
+        "classviz.frame_every": 3,
+    },
+    "dann": {
+        "steps": 6,
+        "sweep": (),
+        "sweep_steps": 3,
+        "eval_every": 3,
+        "eval_size": 64,
+        "test_size": 64,
+        "embed_size": 40,
+        "checkpoint_every": 3,
+    },
     "gan": {"steps": 4, "sample_every": 2, "checkpoint_every": 2, "eval_samples": 64},
 }
 
 
+def shrunk(config, fields: dict):
+    """``config`` with the (dotted) ``fields`` replaced."""
+    return configs.replace_fields(config, fields)
+
+
 def referenced_files(report_md: str):
-    return re.findall(r"!\[[^\]]*\]\(([^)]+)\)", report_md) + re.findall(r"\(table: `([^`]+)`\)", report_md)
+    return re.findall(r"!\[[^\]]*\]\(([^)]+)\)", report_md) + re.findall(
+        r"\(table: `([^`]+)`\)", report_md
+    )
 
 
 @pytest.fixture
@@ -33,10 +57,10 @@ def tiny_chapters(monkeypatch):
     for name, module_name in CHAPTERS.items():
         module = importlib.import_module(module_name)
         original = module.quick
-        monkeypatch.setattr(module, "quick", lambda c, o=original, t=TINY[name]: dataclasses.replace(o(c), **t))
+        monkeypatch.setattr(module, "quick", lambda c, o=original, t=TINY[name]: shrunk(o(c), t))
 
 
-@pytest.mark.slow  # every chapter on the real data: ~1 min quiet, 2 on the AVX2 machine
+@pytest.mark.slow  # every chapter on the real data (minutes)
 def test_quick_report_has_every_chapter_section_and_file(tmp_path, tiny_chapters):
     out = tmp_path / "out"
     summary = reproduce(None, None, out, quick=True, progress=lambda m: None)
@@ -48,7 +72,9 @@ def test_quick_report_has_every_chapter_section_and_file(tmp_path, tiny_chapters
         for section in results["sections"]:
             assert f"### {section['title']}" in report
     files = referenced_files(report)
-    assert files and all((out / f).is_file() for f in files), [f for f in files if not (out / f).is_file()]
+    assert files and all((out / f).is_file() for f in files), [
+        f for f in files if not (out / f).is_file()
+    ]
     assert "ran on embedded data" in report and "VGG16 chapters skipped" in report
     html = (out / "report.html").read_text()
     assert html.count("base64,") == len([f for f in files if f.endswith((".png", ".gif"))])

@@ -1,4 +1,5 @@
 """The 15-Scene folder loader: both namings, both layouts, bad files skipped and counted."""
+
 import warnings
 
 import numpy as np
@@ -12,7 +13,9 @@ def write_images(folder, count, size=(24, 20)):
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(len(str(folder)))
     for i in range(count):
-        Image.fromarray(rng.integers(0, 256, size[::-1], dtype=np.uint8), "L").save(folder / f"image_{i:04d}.jpg")
+        Image.fromarray(rng.integers(0, 256, size[::-1], dtype=np.uint8), "L").save(
+            folder / f"image_{i:04d}.jpg"
+        )
 
 
 def test_both_namings_map_to_the_canonical_classes():
@@ -40,7 +43,11 @@ def test_split_folders_give_the_standard_split_and_skip_bad_files(tmp_path):
     labels = [CLASSES.index(c) for c in ("Bedroom", "Coast", "Office")]
     np.testing.assert_array_equal(np.bincount(data.train.labels, minlength=15)[labels], [3, 3, 3])
     np.testing.assert_array_equal(np.unique(data.test.labels), sorted(labels))
-    assert all(y == CLASSES.index("Coast") for p, y in zip(data.train.paths, data.train.labels) if "MITcoast" in str(p))
+    assert all(
+        y == CLASSES.index("Coast")
+        for p, y in zip(data.train.paths, data.train.labels)
+        if "MITcoast" in str(p)
+    )
 
 
 def test_unsplit_folder_gets_a_seeded_per_class_split(tmp_path):

@@ -1,5 +1,6 @@
 """The shared training loop: exact resume, clear checkpoint errors, NaN stop, logging, and the
 same loss curve on 1 and 4 devices."""
+
 import json
 import os
 import subprocess
@@ -35,8 +36,9 @@ def regression_step(state, batch, nan_after=None):
     if nan_after is not None:
         loss = jnp.where(state.step >= nan_after, jnp.nan, loss)
     updates, opt_state = OPTIMIZER.update(grads, state.opt_state, state.params)
-    return state.replace(step=state.step + 1, params=optax.apply_updates(state.params, updates),
-                         opt_state=opt_state), {"loss": loss}
+    return state.replace(
+        step=state.step + 1, params=optax.apply_updates(state.params, updates), opt_state=opt_state
+    ), {"loss": loss}
 
 
 def initial_state():
@@ -58,10 +60,18 @@ def test_resume_after_a_kill_ends_with_the_same_params(tmp_path):
 
     ckpt = Checkpointer(tmp_path / "ckpt", every=5, keep=2)
     with pytest.raises(KeyboardInterrupt):
-        loop.fit(step, initial_state(), batches, num_steps=20, checkpointer=ckpt, progress=kill_at_13)
+        loop.fit(
+            step, initial_state(), batches, num_steps=20, checkpointer=ckpt, progress=kill_at_13
+        )
     assert ckpt.all_steps() == [5, 10]
-    resumed, _ = loop.fit(step, initial_state(), batches, num_steps=20,
-                          checkpointer=Checkpointer(tmp_path / "ckpt", every=5, keep=2), resume=True)
+    resumed, _ = loop.fit(
+        step,
+        initial_state(),
+        batches,
+        num_steps=20,
+        checkpointer=Checkpointer(tmp_path / "ckpt", every=5, keep=2),
+        resume=True,
+    )
     assert int(resumed.step) == 20
     np.testing.assert_array_equal(np.asarray(resumed.params), np.asarray(reference.params))
     np.testing.assert_array_equal(np.asarray(resumed.key), np.asarray(reference.key))
@@ -69,13 +79,21 @@ def test_resume_after_a_kill_ends_with_the_same_params(tmp_path):
 
 def test_resume_without_a_checkpoint_is_an_error(tmp_path):
     with pytest.raises(CheckpointError, match="no checkpoint"):
-        loop.fit(loop.jit_step(regression_step), initial_state(), batches, num_steps=5,
-                 checkpointer=Checkpointer(tmp_path / "empty"), resume=True)
+        loop.fit(
+            loop.jit_step(regression_step),
+            initial_state(),
+            batches,
+            num_steps=5,
+            checkpointer=Checkpointer(tmp_path / "empty"),
+            resume=True,
+        )
 
 
 def test_corrupt_checkpoint_is_an_error_not_a_restart(tmp_path):
     ckpt = Checkpointer(tmp_path / "ckpt", every=5)
-    loop.fit(loop.jit_step(regression_step), initial_state(), batches, num_steps=5, checkpointer=ckpt)
+    loop.fit(
+        loop.jit_step(regression_step), initial_state(), batches, num_steps=5, checkpointer=ckpt
+    )
     for f in (tmp_path / "ckpt" / "5").rglob("*"):
         if f.is_file() and f.stat().st_size > 0 and "metadata" not in f.name:
             f.write_bytes(b"garbage")
@@ -96,9 +114,16 @@ def test_nan_stops_with_step_and_metric_and_keeps_last_good_checkpoint(tmp_path)
 def test_metrics_are_window_means_in_csv_and_jsonl(tmp_path):
     logger = MetricsLogger(tmp_path)
     calls = []
-    _, records = loop.fit(loop.jit_step(regression_step), initial_state(), batches, num_steps=10,
-                          logger=logger, log_every=5, hooks=[(10, lambda s, st: {"eval": 1.5})],
-                          progress=lambda s, r: calls.append(s))
+    _, records = loop.fit(
+        loop.jit_step(regression_step),
+        initial_state(),
+        batches,
+        num_steps=10,
+        logger=logger,
+        log_every=5,
+        hooks=[(10, lambda s, st: {"eval": 1.5})],
+        progress=lambda s, r: calls.append(s),
+    )
     assert [r["step"] for r in records] == [5, 10, 10] and records[-1] == {"step": 10, "eval": 1.5}
     assert calls == list(range(1, 11))
     assert (tmp_path / "metrics.csv").read_text().splitlines()[0] == "step,loss,eval"
@@ -124,21 +149,33 @@ def step(state, batch):
         return optax.softmax_cross_entropy_with_integer_labels(h @ p["w2"], batch["y"]).mean()
     loss, g = jax.value_and_grad(loss_fn)(state.params)
     u, o = opt.update(g, state.opt_state)
-    return state.replace(step=state.step + 1, params=optax.apply_updates(state.params, u), opt_state=o), {"loss": loss}
+    return state.replace(step=state.step + 1, params=optax.apply_updates(state.params, u),
+    opt_state=o), {"loss": loss}
 k1, k2 = jax.random.split(jax.random.key(0))
 params = {"w1": 0.3 * jax.random.normal(k1, (16, 32)), "w2": 0.3 * jax.random.normal(k2, (32, 3))}
 _, records = loop.fit(loop.jit_step(step), create_state(params, opt.init(params), 0),
-                      lambda s: ({k: v[pid::nproc] for k, v in b.items()} for b in array_stream(data, 32, 0, s)),
+                      lambda s: ({k: v[pid::nproc] for k, v in b.items()} for b in
+                      array_stream(data, 32, 0, s)),
                       num_steps=30, log_every=1)
 print(json.dumps({"devices": jax.device_count(), "loss": [r["loss"] for r in records]}))
 """
 
 
 def curve_process(devices: int, **env):
-    env = {**os.environ, "XLA_FLAGS": f"--xla_force_host_platform_device_count={devices}",
-           "JAX_PLATFORMS": "cpu", **env}
-    return subprocess.Popen([sys.executable, "-c", CURVE_SCRIPT], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[1])
+    env = {
+        **os.environ,
+        "XLA_FLAGS": f"--xla_force_host_platform_device_count={devices}",
+        "JAX_PLATFORMS": "cpu",
+        **env,
+    }
+    return subprocess.Popen(
+        [sys.executable, "-c", CURVE_SCRIPT],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
 
 
 def curve_of(process) -> dict:

@@ -1,4 +1,5 @@
 """Classifiers on features: SVMs with cross-validated C, the optax head, metrics, fine-tuning."""
+
 import chex
 import jax
 import jax.numpy as jnp
@@ -13,7 +14,9 @@ def blobs(n_per_class=40, classes=3, dim=20, seed=0, spread=0.3):
     """Linearly separable clusters (means far apart, all positive like ReLU features)."""
     rng = np.random.default_rng(seed)
     means = rng.uniform(0, 5, (classes, dim))
-    x = np.concatenate([m + spread * rng.normal(size=(n_per_class, dim)) for m in means]).astype(np.float32)
+    x = np.concatenate([m + spread * rng.normal(size=(n_per_class, dim)) for m in means]).astype(
+        np.float32
+    )
     return x, np.repeat(np.arange(classes), n_per_class)
 
 
@@ -39,7 +42,9 @@ def test_l2_normalisation_and_fusion_give_unit_rows():
     fused = clf.concat_normalized([np.ones((4, 3)), 100 * np.ones((4, 5))])
     chex.assert_shape(fused, (4, 8))
     np.testing.assert_allclose(np.linalg.norm(fused, axis=1), 1.0, rtol=1e-6)
-    np.testing.assert_allclose(np.linalg.norm(fused[:, :3], axis=1), np.sqrt(0.5), rtol=1e-6)  # blocks weigh equally
+    np.testing.assert_allclose(
+        np.linalg.norm(fused[:, :3], axis=1), np.sqrt(0.5), rtol=1e-6
+    )  # blocks weigh equally
 
 
 def test_linear_head_fits_separable_features():
@@ -47,7 +52,10 @@ def test_linear_head_fits_separable_features():
     head = clf.fit_linear_head(clf.l2_normalize(x), y, 3, steps=200)
     chex.assert_shape([head["kernel"], head["bias"]], [(20, 3), (3,)])
     x_test, y_test = blobs(n_per_class=20, seed=2)
-    assert np.mean(np.asarray(clf.linear_logits(head, clf.l2_normalize(x_test))).argmax(-1) == y_test) == 1.0
+    assert (
+        np.mean(np.asarray(clf.linear_logits(head, clf.l2_normalize(x_test))).argmax(-1) == y_test)
+        == 1.0
+    )
 
 
 def test_confusion_and_per_class_accuracy_match_sklearn():
@@ -58,22 +66,37 @@ def test_confusion_and_per_class_accuracy_match_sklearn():
     np.testing.assert_allclose(clf.per_class_accuracy(y_true, y_pred, 4), [0.5, 2 / 3, 1.0, np.nan])
 
 
-@pytest.mark.slow  # ~25 s on the AVX2 machine
+@pytest.mark.slow  # fine-tuning (half a minute)
 def test_finetune_trains_the_last_block_only_and_checkpoints(tmp_path):
     from jaxdl.models import get_model
     from jaxdl.transfer.features import Preprocessing
     from jaxdl.transfer.finetune import augment, finetune
 
-    params = jax.jit(get_model("squeezenet1_1").init)(jax.random.key(0), jnp.zeros((1, 40, 40, 3)))["params"]
+    params = jax.jit(get_model("squeezenet1_1").init)(jax.random.key(0), jnp.zeros((1, 40, 40, 3)))[
+        "params"
+    ]
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (16, 40, 40, 1), dtype=np.uint8)
     labels = np.arange(16) % 4
     pre = Preprocessing(size=32, resize=40, channels="grey_folded")
-    tuned, records = finetune("squeezenet1_1", params, images, labels, 4, pre, epochs=2, batch_size=8,
-                              checkpoint_dir=tmp_path / "ckpt")
-    chex.assert_shape([tuned["classifier"]["kernel"], tuned["conv1"]["kernel"]], [(1, 1, 512, 4), (3, 3, 1, 64)])
+    tuned, records = finetune(
+        "squeezenet1_1",
+        params,
+        images,
+        labels,
+        4,
+        pre,
+        epochs=2,
+        batch_size=8,
+        checkpoint_dir=tmp_path / "ckpt",
+    )
+    chex.assert_shape(
+        [tuned["classifier"]["kernel"], tuned["conv1"]["kernel"]], [(1, 1, 512, 4), (3, 3, 1, 64)]
+    )
     chex.assert_trees_all_equal(tuned["fire8"], params["fire8"])  # frozen
-    assert not np.allclose(tuned["fire9"]["squeeze"]["kernel"], params["fire9"]["squeeze"]["kernel"])
+    assert not np.allclose(
+        tuned["fire9"]["squeeze"]["kernel"], params["fire9"]["squeeze"]["kernel"]
+    )
     assert [r["step"] for r in records] == [2, 4] and all(np.isfinite(r["loss"]) for r in records)
     assert sorted(int(p.name) for p in (tmp_path / "ckpt").iterdir() if p.name.isdigit()) == [2, 4]
     crops = augment(jnp.asarray(images[:4]), jax.random.key(1), 32)

@@ -1,4 +1,6 @@
-"""``jaxdl run transfer`` end to end: VGG16 with weights the test creates, and the digits fallback."""
+"""``jaxdl run transfer`` end to end: VGG16 with weights the test creates, and the digits
+fallback."""
+
 import json
 
 import jax
@@ -24,31 +26,70 @@ def scene_folder(root, train=2, test=1, classes=CLASSES[:3]):
             for i in range(count):
                 h, w = 72 + 8 * i, 80
                 ramp = np.linspace(0, 255, w if label % 2 else h)
-                image = np.broadcast_to(ramp[None, :] if label % 2 else ramp[:, None], (h, w)) * (label + 1) / 3
+                image = (
+                    np.broadcast_to(ramp[None, :] if label % 2 else ramp[:, None], (h, w))
+                    * (label + 1)
+                    / 3
+                )
                 image = image + rng.normal(0, 10, (h, w))
-                Image.fromarray(image.clip(0, 255).astype(np.uint8), "L").save(folder / f"image_{i:04d}.jpg")
+                Image.fromarray(image.clip(0, 255).astype(np.uint8), "L").save(
+                    folder / f"image_{i:04d}.jpg"
+                )
     return root
 
 
-@pytest.mark.slow  # end-to-end chapter 1 run on VGG16: ~35 s on the AVX2 machine
+@pytest.mark.slow  # end-to-end chapter 1 run on VGG16 (half a minute)
 def test_vgg16_path_runs_end_to_end_with_saved_weights(tmp_path):
     data = scene_folder(tmp_path / "data")
     size = 64  # VGG16's adaptive pool makes any input >= 32 work; keeps the test cheap
-    params = jax.jit(get_model("vgg16").init)(jax.random.key(0), jnp.zeros((1, size, size, 3)))["params"]
-    weights = save_params(tmp_path / "vgg16_random.npz", params, {
-        "architecture": "vgg16", "source": "random init (test)",
-        "preprocessing": {"size": size, "resize": 72, "normalization": "torchvision"}})
-    config = transfer.Config(model="vgg16", weights=str(weights), channels="rgb", layers=("relu6", "relu7"),
-                             svm_c=(1.0,), cv_folds=2, views="flip", rbf=False, head_steps=20,
-                             finetune_epochs=0, batch_size=4, cache_dir=str(tmp_path / "cache"))
+    params = jax.jit(get_model("vgg16").init)(jax.random.key(0), jnp.zeros((1, size, size, 3)))[
+        "params"
+    ]
+    weights = save_params(
+        tmp_path / "vgg16_random.npz",
+        params,
+        {
+            "architecture": "vgg16",
+            "source": "random init (test)",
+            "preprocessing": {"size": size, "resize": 72, "normalization": "torchvision"},
+        },
+    )
+    config = transfer.Config(
+        model="vgg16",
+        weights=str(weights),
+        channels="rgb",
+        layers=("relu6", "relu7"),
+        svm_c=(1.0,),
+        cv_folds=2,
+        views="flip",
+        rbf=False,
+        head_steps=20,
+        finetune_epochs=0,
+        batch_size=4,
+        cache_dir=str(tmp_path / "cache"),
+    )
     results = run_experiment("transfer", transfer.run, config, tmp_path / "run", data)
     assert results["data_source"] == "15-Scene" and results["model"] == "vgg16"
-    assert [(row["layer"], row["dim"]) for row in results["table"]] == [("relu6", 4096), ("relu7", 4096)]
+    assert [(row["layer"], row["dim"]) for row in results["table"]] == [
+        ("relu6", 4096),
+        ("relu7", 4096),
+    ]
     assert all(0.0 <= row["accuracy"] <= 1.0 for row in results["table"])
     assert [i["method"] for i in results["improvements"]] == [
-        "linear head (optax) on " + results["best_layer"], "fusion relu6+relu7", "fusion + flip views"]
-    for name in ("table1_1.csv", "table1_1.md", "improvements.csv", "per_class.csv", "confusion_baseline.png",
-                 "misclassified_baseline.png", "results.json", "config.json"):
+        "linear head (optax) on " + results["best_layer"],
+        "fusion relu6+relu7",
+        "fusion + flip views",
+    ]
+    for name in (
+        "table1_1.csv",
+        "table1_1.md",
+        "improvements.csv",
+        "per_class.csv",
+        "confusion_baseline.png",
+        "misclassified_baseline.png",
+        "results.json",
+        "config.json",
+    ):
         assert (tmp_path / "run" / name).is_file(), name
     assert json.loads((tmp_path / "run" / "results.json").read_text())["n_test"] == 3
 
@@ -70,11 +111,20 @@ def test_without_data_it_transfers_a_digits_cnn():
 def test_fusion_is_chosen_by_cross_validation_on_the_training_set(tmp_path):
     config = transfer.Config(svm_c=(1.0,), cv_folds=3)
     candidates = transfer.fusion_candidates(config)
-    assert candidates[0] == ("fire8", "fire9") and candidates[-1] == ("fire4", "fire5", "fire6", "fire7", "fire8", "fire9")
+    assert candidates[0] == ("fire8", "fire9") and candidates[-1] == (
+        "fire4",
+        "fire5",
+        "fire6",
+        "fire7",
+        "fire8",
+        "fire9",
+    )
     rng = np.random.default_rng(0)
     y = np.repeat(np.arange(3), 20)
     train = {layer: rng.normal(size=(60, 8)) for layer in candidates[-1]}
     train["fire4"][:, :3] += 4.0 * np.eye(3)[y]  # only the earliest layer knows the class
     assert transfer.choose_fusion(train, y, config, tmp_path) == candidates[-1]
     assert (tmp_path / "fusion_cv.csv").is_file()
-    assert transfer.fusion_candidates(transfer.Config(fusion=("fire7", "fire9"))) == (("fire7", "fire9"),)
+    assert transfer.fusion_candidates(transfer.Config(fusion=("fire7", "fire9"))) == (
+        ("fire7", "fire9"),
+    )

@@ -1,4 +1,5 @@
 """Feature extraction: layer outputs, view averaging, the grey conv1 fold, the on-disk cache."""
+
 import functools
 
 import chex
@@ -18,7 +19,9 @@ SMALL = Preprocessing(size=48, resize=56)
 
 @functools.lru_cache(maxsize=1)
 def squeezenet_params():
-    return jax.jit(get_model("squeezenet1_1").init)(jax.random.key(0), jnp.zeros((1, 48, 48, 3)))["params"]
+    return jax.jit(get_model("squeezenet1_1").init)(jax.random.key(0), jnp.zeros((1, 48, 48, 3)))[
+        "params"
+    ]
 
 
 @pytest.fixture
@@ -35,36 +38,66 @@ def image_files(tmp_path):
 
 def test_features_are_pooled_layer_outputs_in_one_pass(image_files):
     params = squeezenet_params()
-    features, cached = extract_features("squeezenet1_1", params, image_files, ["fire9", "classifier", "fire5"],
-                                        SMALL, batch_size=2)
+    features, cached = extract_features(
+        "squeezenet1_1", params, image_files, ["fire9", "classifier", "fire5"], SMALL, batch_size=2
+    )
     assert cached == ()
-    chex.assert_shape([features["fire9"], features["classifier"], features["fire5"]], [(5, 512), (5, 1000), (5, 256)])
+    chex.assert_shape(
+        [features["fire9"], features["classifier"], features["fire5"]],
+        [(5, 512), (5, 1000), (5, 256)],
+    )
     # the pooled classifier map is the network's logits
     from jaxdl.transfer.features import decode
-    x = normalize(to_rgb(jnp.asarray(np.stack([decode(p, SMALL) for p in image_files])) / 255.0), TORCHVISION)
+
+    x = normalize(
+        to_rgb(jnp.asarray(np.stack([decode(p, SMALL) for p in image_files])) / 255.0), TORCHVISION
+    )
     logits, acts = get_model("squeezenet1_1").apply({"params": params}, x)
     np.testing.assert_allclose(features["classifier"], logits, rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(features["fire9"], acts["fire9"].mean(axis=(1, 2)), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        features["fire9"], acts["fire9"].mean(axis=(1, 2)), rtol=1e-4, atol=1e-5
+    )
 
 
 def test_cache_hits_on_a_second_call_and_misses_when_the_layer_changes(image_files, tmp_path):
     params, cache = squeezenet_params(), tmp_path / "cache"
-    first, cached = extract_features("squeezenet1_1", params, image_files, ["fire9"], SMALL, cache_dir=cache)
+    first, cached = extract_features(
+        "squeezenet1_1", params, image_files, ["fire9"], SMALL, cache_dir=cache
+    )
     assert cached == ()
     calls = []
-    second, cached = extract_features("squeezenet1_1", params, image_files, ["fire9"], SMALL, cache_dir=cache,
-                                      progress=calls.append)
+    second, cached = extract_features(
+        "squeezenet1_1",
+        params,
+        image_files,
+        ["fire9"],
+        SMALL,
+        cache_dir=cache,
+        progress=calls.append,
+    )
     assert cached == ("fire9",) and calls == []  # no image decoded, no network run
     np.testing.assert_array_equal(first["fire9"], second["fire9"])
-    _, cached = extract_features("squeezenet1_1", params, image_files, ["fire8", "fire9"], SMALL, cache_dir=cache)
+    _, cached = extract_features(
+        "squeezenet1_1", params, image_files, ["fire8", "fire9"], SMALL, cache_dir=cache
+    )
     assert cached == ("fire9",)  # fire8 computed
-    _, cached = extract_features("squeezenet1_1", params, image_files[:4], ["fire9"], SMALL, cache_dir=cache)
+    _, cached = extract_features(
+        "squeezenet1_1", params, image_files[:4], ["fire9"], SMALL, cache_dir=cache
+    )
     assert cached == ()  # another image list
-    _, cached = extract_features("squeezenet1_1", params, image_files, ["fire9"],
-                                 Preprocessing(size=48, resize=56, views="flip"), cache_dir=cache)
+    _, cached = extract_features(
+        "squeezenet1_1",
+        params,
+        image_files,
+        ["fire9"],
+        Preprocessing(size=48, resize=56, views="flip"),
+        cache_dir=cache,
+    )
     assert cached == ()  # other preprocessing
     other = jax.tree.map(lambda a: a * 1.01, params)
-    _, cached = extract_features("squeezenet1_1", other, image_files, ["fire9"], SMALL, cache_dir=cache)
+    _, cached = extract_features(
+        "squeezenet1_1", other, image_files, ["fire9"], SMALL, cache_dir=cache
+    )
     assert cached == ()  # other weights
 
 
@@ -92,8 +125,13 @@ def test_grey_fold_with_norm_equals_normalised_replicated_grey(norm):
 def test_grey_folded_pipeline_gives_the_rgb_pipeline_features(image_files):
     params = squeezenet_params()
     rgb, _ = extract_features("squeezenet1_1", params, image_files, ["fire9"], SMALL)
-    grey, _ = extract_features("squeezenet1_1", params, image_files, ["fire9"],
-                               Preprocessing(size=48, resize=56, channels="grey_folded"))
+    grey, _ = extract_features(
+        "squeezenet1_1",
+        params,
+        image_files,
+        ["fire9"],
+        Preprocessing(size=48, resize=56, channels="grey_folded"),
+    )
     np.testing.assert_allclose(grey["fire9"], rgb["fire9"], rtol=1e-3, atol=1e-4)
 
 

@@ -1,5 +1,6 @@
 """Bad weights are one-line errors that say what was expected and what was found: missing and
 truncated files, checkpoints of another architecture, renamed tensors, sidecar mismatches."""
+
 import shutil
 
 import numpy as np
@@ -96,13 +97,17 @@ def test_vgg16_checkpoint_asked_as_squeezenet_names_the_first_missing_layer():
 def test_squeezenet1_0_checkpoint_asked_as_1_1_names_conv1_with_both_shapes():
     with pytest.raises(ValueError) as excinfo:
         convert("squeezenet1_1", random_state("squeezenet1_0"), source="sq10.pth")
-    assert_one_line(excinfo, "conv1/kernel", "expected (3, 3, 3, 64)", "got (7, 7, 3, 96)", "sq10.pth")
+    assert_one_line(
+        excinfo, "conv1/kernel", "expected (3, 3, 3, 64)", "got (7, 7, 3, 96)", "sq10.pth"
+    )
 
 
 def test_converted_file_loaded_as_another_arch_names_the_mismatch(tmp_path):
     params, _ = convert("squeezenet1_0", random_state("squeezenet1_0"))
     # with the sidecar: the architectures disagree
-    path = save_params(tmp_path / "sq10.npz", {k: v for k, v in params.items()}, {"architecture": "squeezenet1_0"})
+    path = save_params(
+        tmp_path / "sq10.npz", {k: v for k, v in params.items()}, {"architecture": "squeezenet1_0"}
+    )
     with pytest.raises(ValueError, match="holds squeezenet1_0 weights, not squeezenet1_1"):
         load_params(path, "squeezenet1_1")
     # without it: the first layer whose shape differs

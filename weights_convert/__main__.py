@@ -1,4 +1,5 @@
 """``python -m weights_convert ARCH SOURCE OUT``: convert a checkpoint into jaxdl's format."""
+
 import argparse
 import json
 import sys
@@ -12,11 +13,14 @@ def main(argv=None):
         prog="python -m weights_convert",
         description="Convert an ImageNet checkpoint into jaxdl Flax params: OUT (.npz, no pickle) "
         "plus OUT's .json sidecar (architecture, source sha256, preprocessing).",
-        epilog="Sources: torchvision .pth (needs torch) / .safetensors / .npz with torchvision keys; "
+        epilog="Sources: torchvision .pth (needs torch) / .safetensors / .npz with torchvision "
+        "keys; "
         "the ONNX-zoo SqueezeNet 1.1 as a folder of .npy files or an .onnx file (needs onnx); "
         "the Deep-Compression Caffe SqueezeNet 1.0 decoded .npz (arch squeezenet1_0_caffe).",
     )
-    parser.add_argument("arch", choices=[m for m in MODELS if m != "mnist_cnn"], help="architecture")
+    parser.add_argument(
+        "arch", choices=[m for m in MODELS if m != "mnist_cnn"], help="architecture"
+    )
     parser.add_argument("source", help="checkpoint file or .npy folder")
     parser.add_argument("out", help="output .npz path (the .json sidecar is written beside it)")
     args = parser.parse_args(argv)

@@ -1,4 +1,5 @@
 """Source checkpoint -> Flax params, with every shape checked against the architecture."""
+
 import numpy as np
 
 from jaxdl import __version__
@@ -10,15 +11,26 @@ from weights_convert.sources import read_source, sha256
 def _to_flax(weight, kind, layer, expected_kernel):
     if kind == "conv":
         if weight.ndim != 4:
-            raise ValueError(f"{layer}: expected a 4-d conv weight (OIHW), got shape {weight.shape}")
+            raise ValueError(
+                f"{layer}: expected a 4-d conv weight (OIHW), got shape {weight.shape}"
+            )
         return weight.transpose(2, 3, 1, 0)
     if weight.ndim != 2:
-        raise ValueError(f"{layer}: expected a 2-d linear weight (out, in), got shape {weight.shape}")
+        raise ValueError(
+            f"{layer}: expected a 2-d linear weight (out, in), got shape {weight.shape}"
+        )
     if kind == "dense_from_chw":
         height, width, channels = 7, 7, expected_kernel[0] // 49
         if weight.shape != (expected_kernel[1], channels * height * width):
-            raise ValueError(f"{layer}: expected ({expected_kernel[1]}, {expected_kernel[0]}), got {weight.shape}")
-        weight = weight.reshape(-1, channels, height, width).transpose(0, 2, 3, 1).reshape(weight.shape[0], -1)
+            raise ValueError(
+                f"{layer}: expected ({expected_kernel[1]}, {expected_kernel[0]}), got "
+                f"{weight.shape}"
+            )
+        weight = (
+            weight.reshape(-1, channels, height, width)
+            .transpose(0, 2, 3, 1)
+            .reshape(weight.shape[0], -1)
+        )
     return weight.T
 
 
@@ -28,24 +40,33 @@ def convert(arch: str, tensors: dict, source="checkpoint"):
 
     layout = detect_layout(tensors)
     if (arch, layout) not in MAPPINGS:
-        known = ", ".join(f"{a} from {l}" for a, l in MAPPINGS)
-        raise ValueError(f"{source}: cannot convert a {layout} checkpoint to {arch}; supported: {known}")
+        known = ", ".join(f"{a} from {known_layout}" for a, known_layout in MAPPINGS)
+        raise ValueError(
+            f"{source}: cannot convert a {layout} checkpoint to {arch}; supported: {known}"
+        )
     mapping, _ = MAPPINGS[(arch, layout)]
     expected = expected_shapes(arch)
     flat = {}
     for layer in mapping():
         for key in (layer.weight_key, layer.bias_key):
             if key not in tensors:
-                raise ValueError(f"{layer.flax_name}: tensor {key!r} missing from {source} (is it a {arch} checkpoint?)")
+                raise ValueError(
+                    f"{layer.flax_name}: tensor {key!r} missing from {source} (is it a {arch} "
+                    f"checkpoint?)"
+                )
         kernel_shape = expected[f"{layer.flax_name}/kernel"]
         kernel = _to_flax(tensors[layer.weight_key], layer.kind, layer.flax_name, kernel_shape)
         # checked layer by layer, in network order, so the error names the first mismatch
-        for name, value, key in (("kernel", kernel, layer.weight_key),
-                                 ("bias", tensors[layer.bias_key], layer.bias_key)):
+        for name, value, key in (
+            ("kernel", kernel, layer.weight_key),
+            ("bias", tensors[layer.bias_key], layer.bias_key),
+        ):
             want = expected[f"{layer.flax_name}/{name}"]
             if value.shape != want:
-                raise ValueError(f"{layer.flax_name}/{name}: expected {want}, got {value.shape} "
-                                 f"(from {key!r} in {source}; is it a {arch} checkpoint?)")
+                raise ValueError(
+                    f"{layer.flax_name}/{name}: expected {want}, got {value.shape} "
+                    f"(from {key!r} in {source}; is it a {arch} checkpoint?)"
+                )
             flat[f"{layer.flax_name}/{name}"] = np.ascontiguousarray(value)
     check_shapes(flat, arch, source=str(source))
     return flat, layout

@@ -4,6 +4,7 @@ A mapping is a list of ``Layer(flax_name, weight_key, bias_key, kind)``; ``kind`
 how the weight is laid out: "conv" (OIHW -> HWIO), "dense" ((out, in) -> (in, out)) or
 "dense_from_chw" (VGG fc6: columns in torch's C,H,W flatten order -> rows in H,W,C order).
 """
+
 import dataclasses
 
 from jaxdl.models.squeezenet import FIRES
@@ -52,17 +53,30 @@ def torchvision_squeezenet(version):
 
 def onnx_zoo_squeezenet1_1():
     """The ONNX zoo / MXNet-Gluon export: squeezenet0_conv0 ... conv25 in network order."""
-    names = ["conv1"] + [f"{fire}/{part}" for fire, _, _ in FIRES
-                         for part in ("squeeze", "expand1x1", "expand3x3")] + ["classifier"]
-    return [Layer(name, f"squeezenet0_conv{i}_weight", f"squeezenet0_conv{i}_bias", "conv")
-            for i, name in enumerate(names)]
+    names = (
+        ["conv1"]
+        + [
+            f"{fire}/{part}"
+            for fire, _, _ in FIRES
+            for part in ("squeeze", "expand1x1", "expand3x3")
+        ]
+        + ["classifier"]
+    )
+    return [
+        Layer(name, f"squeezenet0_conv{i}_weight", f"squeezenet0_conv{i}_bias", "conv")
+        for i, name in enumerate(names)
+    ]
 
 
 def caffe_squeezenet1_0():
     """The Deep-Compression Caffe release (decoded .npz): fireN/conv1x1_1 is the squeeze."""
     layers = [Layer("conv1", "conv1", "conv1_bias", "conv")]
     for fire, _, _ in FIRES:
-        for part, caffe in (("squeeze", "conv1x1_1"), ("expand1x1", "conv1x1_2"), ("expand3x3", "conv3x3_2")):
+        for part, caffe in (
+            ("squeeze", "conv1x1_1"),
+            ("expand1x1", "conv1x1_2"),
+            ("expand3x3", "conv3x3_2"),
+        ):
             key = f"{fire}/{caffe}"
             layers.append(Layer(f"{fire}/{part}", key, f"{key}_bias", "conv"))
     return layers + [Layer("classifier", "conv_final", "conv_final_bias", "conv")]
@@ -72,11 +86,19 @@ def caffe_squeezenet1_0():
 TORCHVISION_PREPROCESSING = {"size": 224, "resize": 256, "normalization": "torchvision"}
 MAPPINGS = {
     ("vgg16", "torchvision"): (torchvision_vgg16, TORCHVISION_PREPROCESSING),
-    ("squeezenet1_0", "torchvision"): (lambda: torchvision_squeezenet("1_0"), TORCHVISION_PREPROCESSING),
-    ("squeezenet1_1", "torchvision"): (lambda: torchvision_squeezenet("1_1"), TORCHVISION_PREPROCESSING),
+    ("squeezenet1_0", "torchvision"): (
+        lambda: torchvision_squeezenet("1_0"),
+        TORCHVISION_PREPROCESSING,
+    ),
+    ("squeezenet1_1", "torchvision"): (
+        lambda: torchvision_squeezenet("1_1"),
+        TORCHVISION_PREPROCESSING,
+    ),
     ("squeezenet1_1", "onnx_zoo"): (onnx_zoo_squeezenet1_1, TORCHVISION_PREPROCESSING),
     ("squeezenet1_0_caffe", "caffe"): (
-        caffe_squeezenet1_0, {"size": 227, "resize": 256, "normalization": "caffe"}),
+        caffe_squeezenet1_0,
+        {"size": 227, "resize": 256, "normalization": "caffe"},
+    ),
 }
 
 
@@ -90,5 +112,8 @@ def detect_layout(names) -> str:
     if "conv_final" in names:
         return "caffe"
     sample = ", ".join(sorted(names)[:3])
-    raise ValueError(f"unrecognised checkpoint layout (first tensor names: {sample}); expected "
-                     "torchvision keys (features.0.weight), ONNX zoo (squeezenet0_conv0_weight) or Caffe (conv_final)")
+    raise ValueError(
+        f"unrecognised checkpoint layout (first tensor names: {sample}); expected "
+        "torchvision keys (features.0.weight), ONNX zoo (squeezenet0_conv0_weight) or Caffe "
+        "(conv_final)"
+    )

@@ -4,6 +4,7 @@ Formats: ``.pth``/``.pt`` (``torch.load(weights_only=True)``; needs torch), ``.s
 ``.npz`` (``allow_pickle=False``), a folder of one ``.npy`` per tensor (ONNX model zoo
 export), and ``.onnx`` (needs the ``onnx`` package).
 """
+
 import hashlib
 import zipfile
 from pathlib import Path
@@ -17,16 +18,19 @@ class CorruptCheckpoint(Exception):
     """A reader's own failure on a damaged file, reported by ``read_source`` as one line."""
 
 
-
 def _read_torch(path: Path) -> dict:
     try:
         import torch
     except ImportError:
-        raise ValueError(f"{path}: reading .pth needs torch (pip install 'jaxdl[torch]'), "
-                         "or save the state dict as .safetensors/.npz") from None
+        raise ValueError(
+            f"{path}: reading .pth needs torch (pip install 'jaxdl[torch]'), "
+            "or save the state dict as .safetensors/.npz"
+        ) from None
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # torch.load fails in many ways on non-checkpoints (KeyError, IndexError, ...)
+    except (
+        Exception
+    ) as e:  # torch.load fails in many ways on non-checkpoints (KeyError, IndexError, ...)
         raise CorruptCheckpoint(f"{type(e).__name__}: {e}") from None
     if isinstance(state, dict) and "state_dict" in state:
         state = state["state_dict"]
@@ -55,15 +59,20 @@ def _read_onnx(path: Path) -> dict:
         import onnx
         from onnx import numpy_helper
     except ImportError:
-        raise ValueError(f"{path}: reading .onnx needs the onnx package (pip install onnx), "
-                         "or use the per-tensor .npy folder") from None
+        raise ValueError(
+            f"{path}: reading .onnx needs the onnx package (pip install onnx), "
+            "or use the per-tensor .npy folder"
+        ) from None
     model = onnx.load(str(path))
     return {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
 
 
 READERS = {
-    ".pth": _read_torch, ".pt": _read_torch, ".safetensors": _read_safetensors,
-    ".npz": read_npz, ".onnx": _read_onnx,
+    ".pth": _read_torch,
+    ".pt": _read_torch,
+    ".safetensors": _read_safetensors,
+    ".npz": read_npz,
+    ".onnx": _read_onnx,
 }
 
 
@@ -77,14 +86,20 @@ def read_source(path) -> dict:
     elif path.suffix.lower() in READERS:
         reader = READERS[path.suffix.lower()]
     else:
-        raise ValueError(f"{path}: unknown checkpoint format; expected one of "
-                         f"{', '.join(READERS)} or a folder of .npy files")
+        raise ValueError(
+            f"{path}: unknown checkpoint format; expected one of "
+            f"{', '.join(READERS)} or a folder of .npy files"
+        )
     try:
         tensors = reader(path)
     except CorruptCheckpoint as e:
-        raise ValueError(f"{path}: corrupt or truncated checkpoint ({str(e).splitlines()[0]})") from None
+        raise ValueError(
+            f"{path}: corrupt or truncated checkpoint ({str(e).splitlines()[0]})"
+        ) from None
     except (zipfile.BadZipFile, EOFError, OSError) as e:
-        raise ValueError(f"{path}: corrupt or truncated checkpoint ({type(e).__name__}: {e})") from None
+        raise ValueError(
+            f"{path}: corrupt or truncated checkpoint ({type(e).__name__}: {e})"
+        ) from None
     return {k: np.asarray(v, dtype=np.float32) for k, v in tensors.items()}
 
 

@@ -1,5 +1,6 @@
 """PyTorch reference networks with torchvision's state-dict key names (torchvision itself is
 not needed). For converter tests, parity tests and benchmarks only -- never the library path."""
+
 import torch
 from torch import nn
 
@@ -21,8 +22,12 @@ class VGG(nn.Module):
         self.features = nn.Sequential(*layers)
         self.avgpool = nn.AdaptiveAvgPool2d((7, 7))
         self.classifier = nn.Sequential(
-            nn.Linear(512 * 7 * 7, 4096), nn.ReLU(True), nn.Dropout(),
-            nn.Linear(4096, 4096), nn.ReLU(True), nn.Dropout(),
+            nn.Linear(512 * 7 * 7, 4096),
+            nn.ReLU(True),
+            nn.Dropout(),
+            nn.Linear(4096, 4096),
+            nn.ReLU(True),
+            nn.Dropout(),
             nn.Linear(4096, num_classes),
         )
 
@@ -43,8 +48,13 @@ class Fire(nn.Module):
 
     def forward(self, x):
         x = self.squeeze_activation(self.squeeze(x))
-        return torch.cat([self.expand1x1_activation(self.expand1x1(x)),
-                          self.expand3x3_activation(self.expand3x3(x))], 1)
+        return torch.cat(
+            [
+                self.expand1x1_activation(self.expand1x1(x)),
+                self.expand3x3_activation(self.expand3x3(x)),
+            ],
+            1,
+        )
 
 
 class SqueezeNet(nn.Module):
@@ -55,19 +65,42 @@ class SqueezeNet(nn.Module):
         pool = lambda: nn.MaxPool2d(3, 2, ceil_mode=True)  # noqa: E731
         if version == "1_0":
             self.features = nn.Sequential(
-                nn.Conv2d(3, 96, 7, stride=2), nn.ReLU(inplace=True), pool(),
-                Fire(96, 16, 64, 64), Fire(128, 16, 64, 64), Fire(128, 32, 128, 128), pool(),
-                Fire(256, 32, 128, 128), Fire(256, 48, 192, 192), Fire(384, 48, 192, 192),
-                Fire(384, 64, 256, 256), pool(), Fire(512, 64, 256, 256))
+                nn.Conv2d(3, 96, 7, stride=2),
+                nn.ReLU(inplace=True),
+                pool(),
+                Fire(96, 16, 64, 64),
+                Fire(128, 16, 64, 64),
+                Fire(128, 32, 128, 128),
+                pool(),
+                Fire(256, 32, 128, 128),
+                Fire(256, 48, 192, 192),
+                Fire(384, 48, 192, 192),
+                Fire(384, 64, 256, 256),
+                pool(),
+                Fire(512, 64, 256, 256),
+            )
         else:
             self.features = nn.Sequential(
-                nn.Conv2d(3, 64, 3, stride=2), nn.ReLU(inplace=True), pool(),
-                Fire(64, 16, 64, 64), Fire(128, 16, 64, 64), pool(),
-                Fire(128, 32, 128, 128), Fire(256, 32, 128, 128), pool(),
-                Fire(256, 48, 192, 192), Fire(384, 48, 192, 192), Fire(384, 64, 256, 256),
-                Fire(512, 64, 256, 256))
-        self.classifier = nn.Sequential(nn.Dropout(p=0.5), nn.Conv2d(512, num_classes, 1),
-                                        nn.ReLU(inplace=True), nn.AdaptiveAvgPool2d((1, 1)))
+                nn.Conv2d(3, 64, 3, stride=2),
+                nn.ReLU(inplace=True),
+                pool(),
+                Fire(64, 16, 64, 64),
+                Fire(128, 16, 64, 64),
+                pool(),
+                Fire(128, 32, 128, 128),
+                Fire(256, 32, 128, 128),
+                pool(),
+                Fire(256, 48, 192, 192),
+                Fire(384, 48, 192, 192),
+                Fire(384, 64, 256, 256),
+                Fire(512, 64, 256, 256),
+            )
+        self.classifier = nn.Sequential(
+            nn.Dropout(p=0.5),
+            nn.Conv2d(512, num_classes, 1),
+            nn.ReLU(inplace=True),
+            nn.AdaptiveAvgPool2d((1, 1)),
+        )
 
     def forward(self, x):
         return torch.flatten(self.classifier(self.features(x)), 1)
@@ -104,10 +137,16 @@ def load_converted(arch: str, params) -> nn.Module:
             weight = kernel.transpose(3, 2, 0, 1)
         elif layer.kind == "dense_from_chw":
             channels = kernel.shape[0] // 49
-            weight = kernel.reshape(7, 7, channels, -1).transpose(3, 2, 0, 1).reshape(kernel.shape[1], -1)
+            weight = (
+                kernel.reshape(7, 7, channels, -1)
+                .transpose(3, 2, 0, 1)
+                .reshape(kernel.shape[1], -1)
+            )
         else:
             weight = kernel.T
         state[layer.weight_key] = torch.from_numpy(np.ascontiguousarray(weight))
-        state[layer.bias_key] = torch.from_numpy(np.array(node["bias"]))  # a writable copy (jax arrays are read-only)
+        state[layer.bias_key] = torch.from_numpy(
+            np.array(node["bias"])
+        )  # a writable copy (jax arrays are read-only)
     model.load_state_dict(state)
     return model

@@ -1,19 +1,35 @@
-"""Experiment configs are frozen dataclasses; this module maps command-line overrides and
-saved ``config.json`` files onto them."""
+"""Experiment configs are frozen dataclasses, possibly nesting the library's method configs
+(``VisualizeConfig.pgd`` is a ``PGDConfig``); this module maps ``key=value`` overrides (dotted
+for nested fields: ``pgd.steps=10``) and saved ``config.json`` files onto them."""
+
 import dataclasses
 import json
+import types
 import typing
 from pathlib import Path
 
 
-def _parse(value: str, kind):
+def leaf_fields(cls, prefix: str = ""):
+    """``(dotted name, field, type)`` of every non-dataclass field of ``cls``, nested ones
+    included (``pgd.steps``), in declaration order."""
+    hints = typing.get_type_hints(cls)
+    for field in dataclasses.fields(cls):
+        kind = hints[field.name]
+        if dataclasses.is_dataclass(kind):
+            yield from leaf_fields(kind, f"{prefix}{field.name}.")
+        else:
+            yield f"{prefix}{field.name}", field, kind
+
+
+def parse(value: str, kind):
+    """A command-line string as a value of type ``kind`` (tuples comma-separated)."""
     origin = typing.get_origin(kind)
     if origin in (tuple, list):
         inner = typing.get_args(kind)[0] if typing.get_args(kind) else str
-        return tuple(_parse(v, inner) for v in value.split(",") if v != "")
-    if origin is typing.Union or origin is getattr(__import__("types"), "UnionType", None):
+        return tuple(parse(v, inner) for v in value.split(",") if v != "")
+    if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(kind) if a is not type(None)]
-        return None if value.lower() == "none" else _parse(value, args[0])
+        return None if value.lower() == "none" else parse(value, args[0])
     if kind is bool:
         if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
             raise ValueError(f"expected a boolean (true/false), got {value!r}")
@@ -21,36 +37,64 @@ def _parse(value: str, kind):
     return kind(value)
 
 
+def replace_fields(config, values: dict):
+    """``config`` with the (dotted, possibly nested) fields of ``values`` set, each dataclass
+    replaced once, so fields validated together (steps, frame_every) change together."""
+    direct, nested = {}, {}
+    for name, value in values.items():
+        head, _, rest = name.partition(".")
+        if rest:
+            nested.setdefault(head, {})[rest] = value
+        else:
+            direct[head] = value
+    for head, inner in nested.items():
+        direct[head] = replace_fields(getattr(config, head), inner)
+    return dataclasses.replace(config, **direct) if direct else config
+
+
 def override(config, assignments):
-    """``config`` with ``["key=value", ...]`` applied; unknown keys or bad values are clear errors."""
-    hints = typing.get_type_hints(type(config))
-    changes = {}
+    """``config`` with ``["key=value", ...]`` applied (``pgd.steps=10`` for a nested field);
+    unknown keys or bad values are clear errors."""
+    kinds = {name: kind for name, _, kind in leaf_fields(type(config))}
+    values = {}
     for assignment in assignments or ():
         key, sep, value = assignment.partition("=")
         if not sep:
             raise ValueError(f"override {assignment!r}: expected key=value")
-        if key not in hints:
-            valid = ", ".join(f.name for f in dataclasses.fields(config))
-            raise ValueError(f"unknown config key {key!r} for {type(config).__name__}; valid: {valid}")
+        if key not in kinds:
+            raise ValueError(
+                f"unknown config key {key!r} for {type(config).__name__}; valid: {', '.join(kinds)}"
+            )
         try:
-            changes[key] = _parse(value, hints[key])
+            values[key] = parse(value, kinds[key])
         except (TypeError, ValueError) as e:
             raise ValueError(f"override {key}={value!r}: {e}") from None
-    return dataclasses.replace(config, **changes)
+    return replace_fields(config, values)
 
 
 def to_dict(config) -> dict:
     return dataclasses.asdict(config)
 
 
+def from_dict(cls, data: dict, source: str = "config"):
+    """A ``cls`` from the nested dict of ``to_dict`` (lists back to tuples); unknown keys are
+    an error naming ``source``."""
+    hints = typing.get_type_hints(cls)
+    unknown = set(data) - set(hints)
+    if unknown:
+        raise ValueError(f"{source}: unknown keys for {cls.__name__}: {', '.join(sorted(unknown))}")
+    values = {}
+    for key, value in data.items():
+        kind = hints[key]
+        if dataclasses.is_dataclass(kind):
+            value = from_dict(kind, value, source)
+        elif isinstance(value, list) and typing.get_origin(kind) is tuple:
+            value = tuple(value)
+        values[key] = value
+    return cls(**values)
+
+
 def load(cls, path):
     """A config of class ``cls`` from a ``config.json`` written by a previous run."""
     data = json.loads(Path(path).read_text())
-    data = data.get("config", data)
-    names = {f.name for f in dataclasses.fields(cls)}
-    unknown = set(data) - names
-    if unknown:
-        raise ValueError(f"{path}: unknown keys for {cls.__name__}: {', '.join(sorted(unknown))}")
-    hints = typing.get_type_hints(cls)
-    return cls(**{k: tuple(v) if isinstance(v, list) and typing.get_origin(hints[k]) is tuple else v
-                  for k, v in data.items()})
+    return from_dict(cls, data.get("config", data), str(path))

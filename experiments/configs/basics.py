@@ -1,12 +1,21 @@
-"""Config of the chapter-1 basics: architectures, predictions, activation maps, ImageNet accuracy."""
+"""Config of the chapter-1 basics: architectures, predictions, activation maps, ImageNet
+accuracy."""
+
 import dataclasses
+
+from jaxdl.options import option
 
 
 @dataclasses.dataclass(frozen=True)
 class BasicsConfig:
-    model: str = "squeezenet1_1"
-    weights: str | None = None  # default: the ONNX-zoo SqueezeNet 1.1 in the data folder
-    images: tuple[int, ...] = (0, 5, 11, 17)  # indices into imagenet_val_25.npz
-    layer: str = "conv1"
-    eval_images: int = 500  # images of imagenet/val_subset to score; 0 skips
-    seed: int = 0
+    model: str = option("squeezenet1_1", "ImageNet architecture (jaxdl.models)")
+    weights: str | None = option(
+        None,
+        "weights file or source checkpoint (default: the data folder's ONNX-zoo SqueezeNet 1.1)",
+    )
+    images: tuple[int, ...] = option(
+        (0, 5, 11, 17), "indices into imagenet_val_25.npz for the top-5 figures"
+    )
+    layer: str = option("conv1", "layer whose activation maps are drawn")
+    eval_images: int = option(500, "images of imagenet/val_subset scored for accuracy (0: skip)")
+    seed: int = option(0, "random seed")

@@ -1,26 +1,35 @@
 """Config of chapter 4: DCGAN / conditional DCGAN on MNIST."""
+
 import dataclasses
+
+from jaxdl.options import option
 
 
 @dataclasses.dataclass(frozen=True)
 class GANConfig:
-    conditional: bool = False  # cG(z, y) and cD(x, y)
-    d_sees_labels: bool = True  # conditional only; False = cD(x), question 7
-    image_size: int = 28  # 28 (MNIST as is) or 32 (padded, the practical's 4-layer nets)
-    z_dim: int = 100
-    g_width: int = 32  # generator channels at the highest resolution (doubling below)
-    d_width: int = 32
-    lr_g: float = 2e-4
-    lr_d: float = 2e-4
-    beta1: float = 0.5
-    saturating: bool = False  # the minimax G loss (eq. 4.1) instead of the non-saturating eq. 4.2
-    d_steps: int = 1  # discriminator updates per generator update
-    batch_size: int = 64
-    steps: int = 10000  # generator updates (the time budget usually stops it first on 2 CPU cores)
-    time_budget_s: float = 900.0  # also stop after this much training time; 0 = no limit
-    sample_every: int = 250  # a sample grid of the fixed noise batch every N steps (GIF frames)
-    checkpoint_every: int = 500
-    resume: bool = False  # continue from the newest checkpoint in the run folder
-    eval_samples: int = 10000  # generated images scored by the MNIST classifier
-    classifier_epochs: int = 4  # on MNIST (the small digits fallback uses 20)
-    seed: int = 0
+    conditional: bool = option(False, "train cG(z, y) and cD(x, y)")
+    d_sees_labels: bool = option(True, "conditional only; off: cD(x), question 7")
+    image_size: int = option(28, "28 (MNIST as is) or 32 (padded, the practical's 4-layer nets)")
+    z_dim: int = option(100, "noise dimension")
+    g_width: int = option(32, "generator channels at the highest resolution (doubling below)")
+    d_width: int = option(32, "discriminator channels at the highest resolution")
+    lr_g: float = option(2e-4, "generator Adam learning rate")
+    lr_d: float = option(2e-4, "discriminator Adam learning rate")
+    beta1: float = option(0.5, "Adam beta1 of both")
+    saturating: bool = option(
+        False, "the minimax G loss (eq. 4.1) instead of the non-saturating eq. 4.2"
+    )
+    d_steps: int = option(1, "discriminator updates per generator update")
+    batch_size: int = option(64, "images per step")
+    steps: int = option(10000, "generator updates (the time budget may stop it first)")
+    time_budget_s: float = option(900.0, "also stop after this much training time (0: no limit)")
+    sample_every: int = option(
+        250, "a sample grid of the fixed noise batch every N steps (GIF frames)"
+    )
+    checkpoint_every: int = option(500, "steps between checkpoints")
+    resume: bool = option(False, "continue from the newest checkpoint in the run folder")
+    eval_samples: int = option(10000, "generated images scored by the MNIST classifier")
+    classifier_epochs: int = option(
+        4, "epochs of the scoring classifier on MNIST (digits fallback: 20)"
+    )
+    seed: int = option(0, "random seed")

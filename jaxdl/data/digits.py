@@ -1,4 +1,5 @@
 """scikit-learn's 8x8 digits, upsampled: embedded data for offline demos and tests."""
+
 import numpy as np
 from PIL import Image
 
@@ -9,5 +10,7 @@ def load_digits_images(size: int = 28):
 
     digits = load_digits()
     small = (digits.images * (255.0 / 16.0)).round().astype(np.uint8)
-    x = np.stack([np.asarray(Image.fromarray(im).resize((size, size), Image.BILINEAR)) for im in small])
+    x = np.stack(
+        [np.asarray(Image.fromarray(im).resize((size, size), Image.BILINEAR)) for im in small]
+    )
     return x, digits.target.astype(np.int64)

@@ -1,4 +1,5 @@
 """Decoding image files on the host into uint8 RGB arrays, with a clear bad-file policy."""
+
 import dataclasses
 import warnings
 from pathlib import Path
@@ -30,7 +31,8 @@ def load_image(path, size: int | None = None, resize: int | None = None) -> np.n
 
 
 def resize_crop(image: Image.Image, size: int, resize: int | None) -> Image.Image:
-    """torchvision Resize(resize) + CenterCrop(size), or Resize((size, size)) when resize is None."""
+    """torchvision Resize(resize) + CenterCrop(size), or Resize((size, size)) when resize is
+    None."""
     if resize is None:
         return image.resize((size, size), Image.BILINEAR)
     width, height = image.size

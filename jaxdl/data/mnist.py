@@ -1,5 +1,6 @@
 """MNIST from local files (Keras ``mnist.npz`` or the four IDX files, gzipped or not), or from
 tensorflow-datasets only when asked explicitly; and the 32x32 RGB form used beside MNIST-M."""
+
 import gzip
 from pathlib import Path
 
@@ -7,8 +8,10 @@ import numpy as np
 
 from jaxdl.paths import data_file
 
-IDX_NAMES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
-             "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
+IDX_NAMES = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
 
 
 def read_idx(path) -> np.ndarray:
@@ -17,7 +20,7 @@ def read_idx(path) -> np.ndarray:
     if raw[:2] != b"\x00\x00" or raw[2] != 0x08:
         raise ValueError(f"{path}: not an unsigned-byte IDX file (magic {raw[:4].hex()})")
     ndim = raw[3]
-    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     data = np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim)
     if data.size != int(np.prod(shape)):
         raise ValueError(f"{path}: header says {shape}, found {data.size} values")
@@ -53,7 +56,9 @@ def load_mnist(path=None, split: str = "train"):
     folder's ``mnist/mnist.npz``. Never touches the network."""
     if split not in IDX_NAMES:
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
-    path = resolve_npz(path, "mnist/mnist.npz", "MNIST not found: pass a mnist.npz / IDX folder or set JAXDL_DATA")
+    path = resolve_npz(
+        path, "mnist/mnist.npz", "MNIST not found: pass a mnist.npz / IDX folder or set JAXDL_DATA"
+    )
     if path.is_file():
         return read_split_npz(path, split)
     files = [_find_idx(path, name) for name in IDX_NAMES[split]]

@@ -1,5 +1,6 @@
 """MNIST-M (Ganin & Lempitsky 2015): loading the distributed files, and building it from digits
 and any folder of colour photos with the published recipe (|random photo crop - digit|)."""
+
 from pathlib import Path
 
 import numpy as np
@@ -15,8 +16,11 @@ def load_mnist_m(path=None, split: str = "train"):
     ``<file> <label>``). Default: the data folder's ``mnist_m/mnist_m.npz``."""
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
-    path = resolve_npz(path, "mnist_m/mnist_m.npz",
-                       "MNIST-M not found: pass mnist_m.npz or its PNG folder, or set JAXDL_DATA")
+    path = resolve_npz(
+        path,
+        "mnist_m/mnist_m.npz",
+        "MNIST-M not found: pass mnist_m.npz or its PNG folder, or set JAXDL_DATA",
+    )
     if path.is_file():
         return read_split_npz(path, split)
     labels = path / f"mnist_m_{split}_labels.txt"

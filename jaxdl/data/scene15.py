@@ -7,6 +7,7 @@ images per class) and ``ROOT/<Class>/*`` (the original release), split here with
 to ``CLASSES``. Files that are not readable images are skipped, counted in ``skipped`` and
 reported with ONE warning; decoding stays lazy (the lists hold paths).
 """
+
 import dataclasses
 import warnings
 from pathlib import Path
@@ -17,11 +18,40 @@ from PIL import Image, UnidentifiedImageError
 from jaxdl.data.images import IMAGE_SUFFIXES
 
 # Canonical class names, in Lazebnik's order (label i = CLASSES[i]).
-CLASSES = ("Bedroom", "Suburb", "Industrial", "Kitchen", "LivingRoom", "Coast", "Forest", "Highway",
-           "InsideCity", "Mountain", "OpenCountry", "Street", "TallBuilding", "Office", "Store")
-LAZEBNIK_NAMES = ("bedroom", "CALsuburb", "industrial", "kitchen", "livingroom", "MITcoast", "MITforest",
-                  "MIThighway", "MITinsidecity", "MITmountain", "MITopencountry", "MITstreet",
-                  "MITtallbuilding", "PARoffice", "store")
+CLASSES = (
+    "Bedroom",
+    "Suburb",
+    "Industrial",
+    "Kitchen",
+    "LivingRoom",
+    "Coast",
+    "Forest",
+    "Highway",
+    "InsideCity",
+    "Mountain",
+    "OpenCountry",
+    "Street",
+    "TallBuilding",
+    "Office",
+    "Store",
+)
+LAZEBNIK_NAMES = (
+    "bedroom",
+    "CALsuburb",
+    "industrial",
+    "kitchen",
+    "livingroom",
+    "MITcoast",
+    "MITforest",
+    "MIThighway",
+    "MITinsidecity",
+    "MITmountain",
+    "MITopencountry",
+    "MITstreet",
+    "MITtallbuilding",
+    "PARoffice",
+    "store",
+)
 _ALIASES = {name.lower(): i for names in (CLASSES, LAZEBNIK_NAMES) for i, name in enumerate(names)}
 
 
@@ -29,8 +59,10 @@ def class_label(folder_name: str) -> int:
     """Label of a class folder name in either naming (case-insensitive)."""
     key = folder_name.lower()
     if key not in _ALIASES:
-        raise ValueError(f"unknown 15-Scene class folder {folder_name!r}; expected one of "
-                         f"{', '.join(CLASSES)} or Lazebnik's {', '.join(LAZEBNIK_NAMES)}")
+        raise ValueError(
+            f"unknown 15-Scene class folder {folder_name!r}; expected one of "
+            f"{', '.join(CLASSES)} or Lazebnik's {', '.join(LAZEBNIK_NAMES)}"
+        )
     return _ALIASES[key]
 
 
@@ -47,8 +79,12 @@ class Split:
     def subset(self, per_class: int, seed: int = 0) -> "Split":
         """At most ``per_class`` files of each class, drawn with ``seed``, in file order."""
         rng = np.random.default_rng(seed)
-        keep = np.concatenate([rng.permutation(np.flatnonzero(self.labels == c))[:per_class]
-                               for c in np.unique(self.labels)])
+        keep = np.concatenate(
+            [
+                rng.permutation(np.flatnonzero(self.labels == c))[:per_class]
+                for c in np.unique(self.labels)
+            ]
+        )
         keep.sort()
         return Split(tuple(self.paths[i] for i in keep), self.labels[keep])
 
@@ -78,11 +114,14 @@ def readable_image(path: Path) -> str | None:
 
 
 def scan_classes(folder: Path, skipped: list) -> Split:
-    """All readable images under ``folder/<Class>/`` (sorted), appending bad files to ``skipped``."""
+    """All readable images under ``folder/<Class>/`` (sorted), appending bad files to
+    ``skipped``."""
     paths, labels = [], []
     for class_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
         label = class_label(class_dir.name)
-        for path in sorted(p for p in class_dir.iterdir() if p.is_file() and not p.name.startswith(".")):
+        for path in sorted(
+            p for p in class_dir.iterdir() if p.is_file() and not p.name.startswith(".")
+        ):
             reason = readable_image(path)
             if reason:
                 skipped.append((str(path), reason))
@@ -115,11 +154,16 @@ def load_scene15(root, train_per_class: int = 100, seed: int = 0) -> Scene15:
     else:
         train = test = scan_classes(root, skipped)
     if len(train) == 0:
-        raise FileNotFoundError(f"{root}: no class folders with images (expected {CLASSES[0]}/, ... "
-                                "or train/ and test/ holding them)")
+        raise FileNotFoundError(
+            f"{root}: no class folders with images (expected {CLASSES[0]}/, ... "
+            "or train/ and test/ holding them)"
+        )
     if not standard:
         train, test = split_per_class(train, train_per_class, seed)
     if skipped:
-        warnings.warn(f"15-Scene: skipped {len(skipped)} unreadable or non-image file(s), "
-                      f"first {skipped[0][0]}: {skipped[0][1]}", stacklevel=2)
+        warnings.warn(
+            f"15-Scene: skipped {len(skipped)} unreadable or non-image file(s), "
+            f"first {skipped[0][0]}: {skipped[0][1]}",
+            stacklevel=2,
+        )
     return Scene15(train, test, CLASSES, tuple(skipped), standard)

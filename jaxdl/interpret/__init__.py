@@ -5,16 +5,58 @@ Methods are pure functions of ``(logits_fn, params, images, targets, ..., config
 jitted once per model/config, written for one image and vmapped over the batch. For a jaxdl
 model use ``ModuleLogits(get_model(name))`` as ``logits_fn``.
 """
-from jaxdl.interpret.adversarial import (FoolConfig, PGDConfig, fgsm, fool, perturbation_norms, pgd, predict, quantize,
-                                         to_pixel_units)
-from jaxdl.interpret.class_viz import PRESETS, ClassVizConfig, class_visualization, noise_images, preset
+
+from jaxdl.interpret.adversarial import (
+    FoolConfig,
+    PGDConfig,
+    fgsm,
+    fool,
+    perturbation_norms,
+    pgd,
+    predict,
+    quantize,
+    to_pixel_units,
+)
+from jaxdl.interpret.class_viz import (
+    PRESETS,
+    ClassVizConfig,
+    class_visualization,
+    noise_images,
+    preset,
+)
 from jaxdl.interpret.one_pixel import OnePixelConfig, one_pixel_attack
-from jaxdl.interpret.saliency import (ModuleLogits, SmoothGradConfig, gradcam, gradcam_layers, saliency, smoothgrad,
-                                      upsample_maps)
+from jaxdl.interpret.saliency import (
+    ModuleLogits,
+    SmoothGradConfig,
+    gradcam,
+    gradcam_layers,
+    saliency,
+    smoothgrad,
+    upsample_maps,
+)
 
 __all__ = [
-    "ModuleLogits", "SmoothGradConfig", "saliency", "smoothgrad", "gradcam", "gradcam_layers", "upsample_maps",
-    "FoolConfig", "PGDConfig", "fool", "fgsm", "pgd", "predict", "perturbation_norms", "quantize", "to_pixel_units",
-    "OnePixelConfig", "one_pixel_attack", "ClassVizConfig", "PRESETS", "preset", "class_visualization",
+    "ModuleLogits",
+    "SmoothGradConfig",
+    "saliency",
+    "smoothgrad",
+    "gradcam",
+    "gradcam_layers",
+    "upsample_maps",
+    "FoolConfig",
+    "PGDConfig",
+    "fool",
+    "fgsm",
+    "pgd",
+    "predict",
+    "perturbation_norms",
+    "quantize",
+    "to_pixel_units",
+    "OnePixelConfig",
+    "one_pixel_attack",
+    "ClassVizConfig",
+    "PRESETS",
+    "preset",
+    "class_visualization",
     "noise_images",
 ]

@@ -6,6 +6,7 @@ All work in the model's normalised input space and keep images inside ``bounds =
 (per-channel values of pixels 0 and 255, ``jaxdl.imagenet.pixel_bounds(norm)``); budgets and
 reported perturbations are in 0..255 pixel units. Written for one image, vmapped over images.
 """
+
 import dataclasses
 import functools
 from typing import NamedTuple
@@ -13,6 +14,8 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import optax
+
+from jaxdl.options import option
 
 
 def to_pixel_units(delta, bounds):
@@ -50,14 +53,16 @@ class FoolConfig:
     With ``quantized`` the stop test and the returned image use the image rounded to 8-bit
     pixels, so the success holds for the saved uint8 file too."""
 
-    learning_rate: float = 1.0
-    max_iters: int = 100
-    images_per_batch: int = 1
-    quantized: bool = True
+    learning_rate: float = option(1.0, "step length of the normalised gradient ascent")
+    max_iters: int = option(100, "gradient steps at most per image")
+    images_per_batch: int = option(1, "images iterated side by side (each stops on its own at 1)")
+    quantized: bool = option(True, "stop on, and return, the image rounded to 8-bit pixels")
 
 
 class FoolResult(NamedTuple):
-    images: jax.Array  # (N,H,W,C) fooling images (normalised input space; on the 8-bit grid if quantized)
+    images: (
+        jax.Array
+    )  # (N,H,W,C) fooling images (normalised input space; on the 8-bit grid if quantized)
     iterations: jax.Array  # (N,) gradient steps taken
     success: jax.Array  # (N,) bool: the model predicts the target on ``images``
 
@@ -83,24 +88,32 @@ def _fool_one(logits_fn, params, bounds, config, image, target):
         moved = clip_to_bounds(x + config.learning_rate * g / (jnp.linalg.norm(g) + 1e-12), bounds)
         return jnp.where(done, x, moved), i + (~done).astype(jnp.int32), done
 
-    x, iterations, done = jax.lax.while_loop(keep_going, step, (image, jnp.int32(0), jnp.bool_(False)))
+    x, iterations, done = jax.lax.while_loop(
+        keep_going, step, (image, jnp.int32(0), jnp.bool_(False))
+    )
     x = output(x)
     success = done | (jnp.argmax(logits_fn(params, x[None])[0]) == target)
     return x, iterations, success
 
 
 @functools.partial(jax.jit, static_argnames=("logits_fn", "config"))
-def fool(logits_fn, params, images, targets, bounds, config: FoolConfig = FoolConfig()) -> FoolResult:
+def fool(
+    logits_fn, params, images, targets, bounds, config: FoolConfig = FoolConfig()
+) -> FoolResult:
     """The practical's fooling images: per image, normalised gradient ascent on the target
     score, stopping as soon as the model predicts ``targets[i]`` (per-image stop inside one
-    ``while_loop``, vmapped over chunks of ``images_per_batch``). images (N,H,W,C), targets (N,) int."""
+    ``while_loop``, vmapped over chunks of ``images_per_batch``). images (N,H,W,C), targets (N,)
+    int."""
     one = functools.partial(_fool_one, logits_fn, params, bounds, config)
-    return FoolResult(*jax.lax.map(lambda args: one(*args), (images, targets), batch_size=config.images_per_batch))
+    return FoolResult(
+        *jax.lax.map(lambda args: one(*args), (images, targets), batch_size=config.images_per_batch)
+    )
 
 
 def loss_direction(logits_fn, params, image, label, targeted):
     """Gradient of the attack objective for one image: ascend the cross-entropy of the true
     ``label`` (untargeted) or descend that of the target ``label`` (targeted)."""
+
     def objective(x):
         ce = optax.softmax_cross_entropy_with_integer_labels(logits_fn(params, x[None])[0], label)
         return jnp.where(targeted, -ce, ce)
@@ -126,11 +139,11 @@ class PGDConfig:
     """L-inf PGD: ``steps`` signed-gradient steps of ``step_size`` inside the ``eps`` ball (both in
     0..255 pixel units), from a uniform random start in the ball when ``random_start``."""
 
-    eps: float = 2.0
-    step_size: float = 0.5
-    steps: int = 20
-    targeted: bool = False
-    random_start: bool = True
+    eps: float = option(2.0, "L-inf budget in 0..255 pixel units")
+    step_size: float = option(0.5, "signed-gradient step in 0..255 pixel units")
+    steps: int = option(10, "gradient steps")
+    targeted: bool = option(False, "towards the given class instead of away from it")
+    random_start: bool = option(True, "start from a uniform random point of the eps ball")
 
 
 def _pgd_one(logits_fn, params, bounds, config, image, label, key):

@@ -2,6 +2,7 @@
 score from noise or from an image, with L2 regularisation, random jitter, Gaussian blur every k
 steps and pixel clipping; the trajectory is kept every ``frame_every`` steps for animations.
 """
+
 import dataclasses
 import functools
 
@@ -10,6 +11,7 @@ import jax.numpy as jnp
 
 from jaxdl.interpret.adversarial import clip_to_bounds
 from jaxdl.interpret.saliency import class_score
+from jaxdl.options import option
 
 
 @dataclasses.dataclass(frozen=True)
@@ -18,17 +20,19 @@ class ClassVizConfig:
     * ||x||^2)``, undo the jitter, clip to the pixel range; every ``blur_every`` steps (0: never)
     a Gaussian blur of ``blur_sigma`` pixels."""
 
-    learning_rate: float = 5.0
-    l2_reg: float = 1e-3
-    blur_every: int = 10
-    blur_sigma: float = 0.5
-    jitter: int = 16
-    steps: int = 100
-    frame_every: int = 10
+    learning_rate: float = option(5.0, "gradient-ascent step")
+    l2_reg: float = option(1e-3, "weight of the L2 penalty on the image")
+    blur_every: int = option(10, "Gaussian blur every N steps (0: never)")
+    blur_sigma: float = option(0.5, "blur sigma in pixels")
+    jitter: int = option(16, "random shift of up to N pixels before each step")
+    steps: int = option(100, "gradient-ascent steps")
+    frame_every: int = option(10, "keep a frame of the trajectory every N steps (divides steps)")
 
     def __post_init__(self):
         if self.steps < 1 or self.frame_every < 1 or self.steps % self.frame_every:
-            raise ValueError(f"class viz: frame_every ({self.frame_every}) must divide steps ({self.steps})")
+            raise ValueError(
+                f"class viz: frame_every ({self.frame_every}) must divide steps ({self.steps})"
+            )
 
 
 PRESETS = {
@@ -41,7 +45,9 @@ PRESETS = {
 def preset(name: str, **overrides) -> ClassVizConfig:
     """The regularisation preset ``name`` ('none', 'default', 'strong') with field overrides."""
     if name not in PRESETS:
-        raise ValueError(f"unknown class-viz preset {name!r}; expected one of: {', '.join(PRESETS)}")
+        raise ValueError(
+            f"unknown class-viz preset {name!r}; expected one of: {', '.join(PRESETS)}"
+        )
     return dataclasses.replace(PRESETS[name], **overrides)
 
 
@@ -51,8 +57,8 @@ def gaussian_blur(image, sigma: float):
     taps = jnp.exp(-0.5 * (jnp.arange(-radius, radius + 1) / sigma) ** 2)
     taps = taps / taps.sum()
     x = jnp.pad(image, ((radius, radius), (radius, radius), (0, 0)), mode="edge")
-    rows = sum(taps[i] * x[i: i + image.shape[0]] for i in range(2 * radius + 1))
-    return sum(taps[i] * rows[:, i: i + image.shape[1]] for i in range(2 * radius + 1))
+    rows = sum(taps[i] * x[i : i + image.shape[0]] for i in range(2 * radius + 1))
+    return sum(taps[i] * rows[:, i : i + image.shape[1]] for i in range(2 * radius + 1))
 
 
 def noise_images(key, count: int, shape, bounds):
@@ -70,8 +76,12 @@ def _ascent_step(logits_fn, params, bounds, config, target, x, key, step):
     jittered = jittered + config.learning_rate * jax.grad(objective)(jittered)
     x = clip_to_bounds(jnp.roll(jittered, (-shift[0], -shift[1]), axis=(0, 1)), bounds)
     if config.blur_every:  # a cond, not a where: the blur runs only on its steps
-        x = jax.lax.cond((step + 1) % config.blur_every == 0,
-                         lambda image: gaussian_blur(image, config.blur_sigma), lambda image: image, x)
+        x = jax.lax.cond(
+            (step + 1) % config.blur_every == 0,
+            lambda image: gaussian_blur(image, config.blur_sigma),
+            lambda image: image,
+            x,
+        )
     return x
 
 

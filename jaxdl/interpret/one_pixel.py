@@ -6,12 +6,15 @@ coordinates in pixels and channel values in 0..255 in the network's channel orde
 DE/rand/1 with greedy selection and no crossover, as in the paper; each image stops as soon as
 one candidate succeeds (a ``while_loop`` per image).
 """
+
 import dataclasses
 import functools
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+
+from jaxdl.options import option
 
 
 @dataclasses.dataclass(frozen=True)
@@ -20,12 +23,12 @@ class OnePixelConfig:
     ``mutation`` is DE's F; ``images_per_batch`` images evolve side by side (memory grows as
     ``images_per_batch * population`` network inputs)."""
 
-    pixels: int = 1
-    population: int = 400
-    generations: int = 100
-    mutation: float = 0.5
-    targeted: bool = False
-    images_per_batch: int = 1
+    pixels: int = option(1, "pixels changed per candidate")
+    population: int = option(400, "candidates per generation (Su et al.: 400)")
+    generations: int = option(100, "generations at most (Su et al.: 100)")
+    mutation: float = option(0.5, "differential-evolution scale F")
+    targeted: bool = option(False, "towards the given class instead of away from it")
+    images_per_batch: int = option(1, "images evolved side by side")
 
 
 class DEState(NamedTuple):
@@ -37,6 +40,7 @@ class DEState(NamedTuple):
 
 def rand1_donors(key, size: int):
     """(size, 3) indices r1, r2, r3 for DE/rand/1: distinct, and different from the row index."""
+
     def pick(k, i):
         r = jax.random.choice(k, size - 1, (3,), replace=False)
         return r + (r >= i)
@@ -52,11 +56,17 @@ def de_generation(fitness_fn, state: DEState, key, mutation: float, low, high) -
     mutant = jnp.clip(pop[r[:, 0]] + mutation * (pop[r[:, 1]] - pop[r[:, 2]]), low, high)
     fitness, success = fitness_fn(mutant)
     better = fitness < state.fitness
-    return DEState(jnp.where(better[:, None], mutant, pop), jnp.where(better, fitness, state.fitness),
-                   jnp.where(better, success, state.success), state.generation + 1)
+    return DEState(
+        jnp.where(better[:, None], mutant, pop),
+        jnp.where(better, fitness, state.fitness),
+        jnp.where(better, success, state.success),
+        state.generation + 1,
+    )
 
 
-def differential_evolution(fitness_fn, population, key, generations: int, mutation: float, low, high) -> DEState:
+def differential_evolution(
+    fitness_fn, population, key, generations: int, mutation: float, low, high
+) -> DEState:
     """Minimise ``fitness_fn(pop (P,D)) -> (fitness (P,), success (P,) bool)`` from ``population``
     for at most ``generations`` generations, stopping once any candidate succeeds."""
     fitness, success = fitness_fn(population)
@@ -65,13 +75,16 @@ def differential_evolution(fitness_fn, population, key, generations: int, mutati
         return (~jnp.any(state.success)) & (state.generation < generations)
 
     def step(state):
-        return de_generation(fitness_fn, state, jax.random.fold_in(key, state.generation), mutation, low, high)
+        return de_generation(
+            fitness_fn, state, jax.random.fold_in(key, state.generation), mutation, low, high
+        )
 
     return jax.lax.while_loop(keep_going, step, DEState(population, fitness, success, jnp.int32(0)))
 
 
 def apply_pixels(image, candidate, bounds):
-    """Write the pixels of ``candidate`` (k, 2 + C) into ``image`` (H,W,C) (normalised input space)."""
+    """Write the pixels of ``candidate`` (k, 2 + C) into ``image`` (H,W,C) (normalised input
+    space)."""
     low, high = bounds
     height, width = image.shape[:2]
     cols = jnp.clip(jnp.round(candidate[:, 0]), 0, width - 1).astype(jnp.int32)
@@ -80,7 +93,8 @@ def apply_pixels(image, candidate, bounds):
 
 
 def candidate_bounds(shape, pixels: int):
-    """Per-coordinate (low, high) of a flattened candidate (pixels * (2 + C),) for images (H,W,C)."""
+    """Per-coordinate (low, high) of a flattened candidate (pixels * (2 + C),) for images
+    (H,W,C)."""
     height, width, channels = shape
     low = jnp.zeros(pixels * (2 + channels))
     high = jnp.tile(jnp.array([width - 1, height - 1] + [255.0] * channels), pixels)
@@ -88,7 +102,8 @@ def candidate_bounds(shape, pixels: int):
 
 
 def initial_population(key, size: int, shape, pixels: int):
-    """(size, pixels * (2 + C)): uniform positions, channel values ~ N(128, 127) clipped (the paper)."""
+    """(size, pixels * (2 + C)): uniform positions, channel values ~ N(128, 127) clipped (the
+    paper)."""
     height, width, channels = shape
     k_pos, k_col = jax.random.split(key)
     pos = jax.random.uniform(k_pos, (size, pixels, 2)) * jnp.array([width - 1, height - 1])
@@ -117,19 +132,35 @@ def _attack_one(logits_fn, params, bounds, config, image, label, key):
 
     k_init, k_evolve = jax.random.split(key)
     low, high = candidate_bounds(image.shape, k)
-    state = differential_evolution(fitness_fn, initial_population(k_init, config.population, image.shape, k),
-                                   k_evolve, config.generations, config.mutation, low, high)
+    state = differential_evolution(
+        fitness_fn,
+        initial_population(k_init, config.population, image.shape, k),
+        k_evolve,
+        config.generations,
+        config.mutation,
+        low,
+        high,
+    )
     best = jnp.where(jnp.any(state.success), jnp.argmax(state.success), jnp.argmin(state.fitness))
     pixels = state.population[best].reshape(k, -1)
-    return (apply_pixels(image, pixels, bounds), pixels, state.success[best], state.generation,
-            jnp.abs(state.fitness[best]))
+    return (
+        apply_pixels(image, pixels, bounds),
+        pixels,
+        state.success[best],
+        state.generation,
+        jnp.abs(state.fitness[best]),
+    )
 
 
 @functools.partial(jax.jit, static_argnames=("logits_fn", "config"))
-def one_pixel_attack(logits_fn, params, images, labels, bounds, config: OnePixelConfig, rng) -> OnePixelResult:
+def one_pixel_attack(
+    logits_fn, params, images, labels, bounds, config: OnePixelConfig, rng
+) -> OnePixelResult:
     """Attack images (N,H,W,C): ``labels`` are the true classes (untargeted: success when the
     prediction changes) or the targets (``config.targeted``: success when predicted)."""
     keys = jax.random.split(rng, images.shape[0])
     one = functools.partial(_attack_one, logits_fn, params, bounds, config)
-    result = jax.lax.map(lambda args: one(*args), (images, labels, keys), batch_size=config.images_per_batch)
+    result = jax.lax.map(
+        lambda args: one(*args), (images, labels, keys), batch_size=config.images_per_batch
+    )
     return OnePixelResult(*result)

@@ -1,49 +1,73 @@
 """Gradient maps of a class score: vanilla saliency (Simonyan et al. 2014), SmoothGrad
 (Smilkov et al. 2017) and Grad-CAM (Selvaraju et al. 2017).
 
-Every method takes a ``logits_fn(params, x (N,H,W,C)) -> (N,K)`` (or, for Grad-CAM, the flax
-module whose named intermediates it reads), is written for one image and ``jax.vmap``ped over
-the batch; ``targets`` are class indices, one per image. A ``logits_fn`` with a
-``class_scores(params, x, classes) -> (N,)`` method (``ModuleLogits``) gives the class scores
-that the gradients are taken of.
+Saliency and SmoothGrad take a ``logits_fn(params, x (N,H,W,C)) -> (N,K)``; Grad-CAM takes the
+flax module itself (it reads a named layer). Written for one image and ``jax.vmap``ped over the
+batch; ``targets`` are class indices, one per image. ``ModuleLogits(module)`` makes any flax
+classifier a ``logits_fn``; a ``logits_fn`` with a ``class_scores(params, x, classes) -> (N,)``
+method gives the class scores that the gradients are taken of.
 """
+
 import dataclasses
 import functools
-import inspect
+from typing import Callable
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from jaxdl.interpret import noise
-from jaxdl.models import MODELS
+from jaxdl.options import option
+
+
+def _describe(value) -> str:
+    shapes = jax.tree.map(
+        lambda v: f"{getattr(v, 'dtype', type(v).__name__)}{list(getattr(v, 'shape', ()))}", value
+    )
+    return str(shapes)
+
+
+def logits_of(output, module, x):
+    """The (N,K) logits of a module's output: plain logits or ``(logits, intermediates)``; a
+    clear error naming what was found otherwise."""
+    logits = output[0] if isinstance(output, tuple) and len(output) == 2 else output
+    if not (hasattr(logits, "ndim") and logits.ndim == 2 and logits.shape[0] == x.shape[0]):
+        raise ValueError(
+            f"{type(module).__name__}: expected the module to return logits (N, K) or "
+            f"(logits (N, K), intermediates) for N = {x.shape[0]} images, got {_describe(output)}"
+        )
+    return logits
 
 
 @dataclasses.dataclass(frozen=True)
 class ModuleLogits:
-    """``logits_fn`` of a jaxdl model: hashable (a static jit argument), compiled once per model.
-    With ``input_shape`` (H,W,C), inputs of another shape are a clear error."""
+    """The ``logits_fn`` of a flax classifier whose ``apply({"params": p}, x)`` returns logits
+    (N,K) or ``(logits, intermediates)``: hashable, so a static jit argument compiled once per
+    model. ``input_shape`` (H,W,C): inputs of another shape are a clear error. ``class_scores``:
+    an optional ``fn(module, params, x, classes) -> (N,)`` equal to the picked logits but
+    cheaper (``jaxdl.cpu.class_scores_for(module)``)."""
 
     module: nn.Module
     input_shape: tuple | None = None
+    class_scores_fn: Callable | None = None
 
     def __call__(self, params, x):
         """x (N,H,W,C) -> logits (N,K)."""
         self._check(x)
-        return self.module.apply({"params": params}, x)[0]
+        return logits_of(self.module.apply({"params": params}, x), self.module, x)
 
     def class_scores(self, params, x, classes):
-        """x (N,H,W,C), classes (N,) int -> (N,) the logit of ``classes[i]`` for image i. Models
-        whose ``__call__`` takes ``classes`` (SqueezeNet) compute only those logits."""
-        if "classes" not in inspect.signature(type(self.module).__call__).parameters:
+        """x (N,H,W,C), classes (N,) int -> (N,) the logit of ``classes[i]`` for image i."""
+        if self.class_scores_fn is None:
             return jnp.take_along_axis(self(params, x), classes[:, None], axis=1)[:, 0]
         self._check(x)
-        return self.module.apply({"params": params}, x, classes=classes)[0]
+        return self.class_scores_fn(self.module, params, x, classes)
 
     def _check(self, x):
         if self.input_shape is not None and tuple(x.shape[1:]) != tuple(self.input_shape):
-            raise ValueError(f"{type(self.module).__name__}: expected images of shape (N, "
-                             f"{', '.join(map(str, self.input_shape))}), got {tuple(x.shape)}")
+            raise ValueError(
+                f"{type(self.module).__name__}: expected images of shape (N, "
+                f"{', '.join(map(str, self.input_shape))}), got {tuple(x.shape)}"
+            )
 
 
 def class_score(logits_fn, params, image, target):
@@ -73,29 +97,28 @@ def saliency(logits_fn, params, images, targets):
 
 @dataclasses.dataclass(frozen=True)
 class SmoothGradConfig:
-    """``noise``: sigma as a fraction of each image's value range (max - min); ``batch``: noisy
-    copies per gradient call, over all images together (bounds memory whatever the number of
-    images; any value >= 1); ``squared``: average the squared gradients (SmoothGrad-SQ) instead of
-    the gradients.
+    """``samples`` noisy copies per image; ``noise``: sigma as a fraction of each image's value
+    range (max - min); ``batch``: noisy copies per gradient call, over all images together (it
+    bounds memory whatever the number of images and does not change the result; small calls are
+    fastest on CPU, an accelerator wants larger ones); ``squared``: average the squared
+    gradients (SmoothGrad-SQ) instead of the gradients."""
 
-    The default batch is small because small calls are fastest on CPU, where larger ones spill out
-    of the caches (SqueezeNet 1.1 input gradient, 2 threads, ms per image at 1 / 2 / 4 / 8 / 16
-    images per call: 23.3 / 19.0 / 17.6 / 21.4 / 21.4). On an accelerator a larger one pays."""
-
-    samples: int = 50
-    noise: float = 0.15
-    batch: int = 4
-    squared: bool = False
+    samples: int = option(50, "noisy copies averaged per image")
+    noise: float = option(0.15, "noise sigma as a fraction of each image's value range")
+    batch: int = option(4, "noisy copies per gradient call, over all images (bounds memory)")
+    squared: bool = option(False, "average squared gradients (SmoothGrad-SQ)")
 
     def __post_init__(self):
         if self.samples < 1 or self.batch < 1:
-            raise ValueError(f"SmoothGrad: samples ({self.samples}) and batch ({self.batch}) must be >= 1")
+            raise ValueError(
+                f"SmoothGrad: samples ({self.samples}) and batch ({self.batch}) must be >= 1"
+            )
 
 
-def noise_sample(key, image, sigma):
-    """One noisy copy of ``image`` (H,W,C): image + sigma * ``jax.random.normal(key, image.shape)``
-    (``noise.normal``: the same numbers, faster on CPU)."""
-    return image + sigma * noise.normal(key, image.shape, image.dtype)
+def noise_sample(key, image, sigma, normal=jax.random.normal):
+    """One noisy copy of ``image`` (H,W,C): image + sigma * ``normal(key, image.shape)``
+    (``jax.random.normal``, or ``jaxdl.cpu.normal``: the same numbers)."""
+    return image + sigma * normal(key, image.shape, image.dtype)
 
 
 def _copies_in_calls(num_images, config: SmoothGradConfig):
@@ -105,23 +128,31 @@ def _copies_in_calls(num_images, config: SmoothGradConfig):
     pairs = num_images * config.samples
     calls = -(-pairs // config.batch)
     pair = jnp.arange(calls * config.batch).reshape(calls, config.batch)
-    return jnp.where(pair < pairs, pair % num_images, num_images), jnp.minimum(pair // num_images, config.samples - 1)
+    return jnp.where(pair < pairs, pair % num_images, num_images), jnp.minimum(
+        pair // num_images, config.samples - 1
+    )
 
 
-@functools.partial(jax.jit, static_argnames=("logits_fn", "config"))
-def smoothgrad_gradients(logits_fn, params, images, targets, config: SmoothGradConfig, rng):
+@functools.partial(jax.jit, static_argnames=("logits_fn", "config", "normal"))
+def smoothgrad_gradients(
+    logits_fn, params, images, targets, config: SmoothGradConfig, rng, normal=jax.random.normal
+):
     """The SmoothGrad average over noisy copies of the gradients (or squared gradients):
     (N,H,W,C). Copy j of image i is ``noise_sample(split(split(rng, N)[i], samples)[j], ...)``
-    whatever ``config.batch`` is, so sub-batching changes memory use, not the result."""
+    whatever ``config.batch`` is, so sub-batching changes memory use, not the result.
+    ``normal``: the Gaussian sampler (``jax.random.normal`` or ``jaxdl.cpu.normal``)."""
     num_images = images.shape[0]
-    keys = jax.vmap(lambda key: jax.random.split(key, config.samples))(jax.random.split(rng, num_images))
+    keys = jax.vmap(lambda key: jax.random.split(key, config.samples))(
+        jax.random.split(rng, num_images)
+    )
     sigmas = config.noise * (jnp.max(images, axis=(1, 2, 3)) - jnp.min(images, axis=(1, 2, 3)))
     gradient = jax.vmap(functools.partial(input_gradient, logits_fn, params))
 
     def add_call(total, call):
         image_idx, sample_idx = call
         source = jnp.minimum(image_idx, num_images - 1)  # padding: any real copy, dropped below
-        noisy = jax.vmap(noise_sample)(keys[source, sample_idx], images[source], sigmas[source])
+        sample = functools.partial(noise_sample, normal=normal)
+        noisy = jax.vmap(sample)(keys[source, sample_idx], images[source], sigmas[source])
         grads = gradient(noisy, targets[source])
         return total.at[image_idx].add(grads**2 if config.squared else grads, mode="drop"), None
 
@@ -129,58 +160,96 @@ def smoothgrad_gradients(logits_fn, params, images, targets, config: SmoothGradC
     return total / config.samples
 
 
-def smoothgrad(logits_fn, params, images, targets, config: SmoothGradConfig, rng):
+def smoothgrad(
+    logits_fn, params, images, targets, config: SmoothGradConfig, rng, normal=jax.random.normal
+):
     """SmoothGrad maps (N,H,W): max over channels of |mean gradient| (plain) or of the mean
     squared gradient (``config.squared``)."""
-    return channel_max_abs(smoothgrad_gradients(logits_fn, params, images, targets, config, rng))
+    return channel_max_abs(
+        smoothgrad_gradients(logits_fn, params, images, targets, config, rng, normal)
+    )
 
 
-def network_order(module) -> tuple:
-    """The layer names of a registered architecture in network order (``get_spec(..).layers``);
-    () for a module that is not in the registry."""
-    return next((spec.layers for spec in MODELS.values() if type(module) is spec.build), ())
+def _layer_outputs(module, params, x):
+    """``{path: output}`` of every submodule's ``__call__`` in the order the calls finish (a
+    module after its children), nested paths joined by '/' (``fire9/expand3x3``); recorded by
+    flax method interception."""
+    outputs = {}
+
+    def record(next_fun, args, kwargs, context):
+        out = next_fun(*args, **kwargs)
+        if context.method_name == "__call__" and context.module.path:
+            outputs.setdefault("/".join(context.module.path), out)
+        return out
+
+    with nn.intercept_methods(record):
+        module.apply({"params": params}, x)
+    return outputs
+
+
+def _layer_shapes(module, params, image_shape) -> dict:
+    """``{path: ShapeDtypeStruct}`` of ``_layer_outputs`` for one image of ``image_shape``, in
+    call order (a pytree's dict keys come back sorted, so the order is kept aside)."""
+    order = []
+
+    def outputs(p, x):
+        out = _layer_outputs(module, p, x)
+        order.extend(out)
+        return out
+
+    shapes = jax.eval_shape(
+        outputs, params, jax.ShapeDtypeStruct((1,) + tuple(image_shape), jnp.float32)
+    )
+    return {name: shapes[name] for name in order}
 
 
 def gradcam_layers(module, params, image_shape) -> tuple:
-    """Names of the model's intermediates Grad-CAM can use (named top-level layers with a 4-d
-    output), for an input of shape ``image_shape`` (H,W,C), in network order when the
-    architecture is registered (else alphabetical)."""
-    _, acts = jax.eval_shape(lambda p, x: module.apply({"params": p}, x), params,
-                             jax.ShapeDtypeStruct((1,) + tuple(image_shape), jnp.float32))
-    usable = [name for name, value in acts.items() if name in params and len(value.shape) == 4]
-    order = network_order(module)
-    return tuple(sorted(usable, key=lambda name: (order.index(name) if name in order else len(order), name)))
+    """The top-level layers Grad-CAM can use (submodules with parameters and a 4-d output), in
+    network order, for an input of shape ``image_shape`` (H,W,C); nested paths
+    (``fire9/expand3x3``) work too."""
+    return tuple(
+        name
+        for name, value in _layer_shapes(module, params, image_shape).items()
+        if "/" not in name and name in params and getattr(value, "ndim", 0) == 4
+    )
 
 
 def check_layer(module, params, image_shape, layer: str) -> None:
     """A clear error naming the valid layers when ``layer`` cannot be used by Grad-CAM."""
-    valid = gradcam_layers(module, params, image_shape)
-    if layer not in valid:
-        raise ValueError(f"unknown layer {layer!r} for Grad-CAM on {type(module).__name__}; "
-                         f"valid convolutional layers: {', '.join(valid)}")
+    value = _layer_shapes(module, params, image_shape).get(layer)
+    if getattr(value, "ndim", 0) != 4:
+        valid = ", ".join(gradcam_layers(module, params, image_shape))
+        raise ValueError(
+            f"unknown layer {layer!r} for Grad-CAM on {type(module).__name__} (a submodule "
+            f"path, nested ones as 'layer/sublayer'); valid convolutional layers: {valid}"
+        )
 
 
 def _apply_with_offset(module, params, x, layer, offset):
-    """``module.apply`` with ``offset`` added to the output of the top-level layer ``layer``:
-    the gradient w.r.t. ``offset`` at 0 is the gradient w.r.t. that layer's output (flax
-    method interception, no stateful hook)."""
+    """``module.apply`` with ``offset`` added to the output of the submodule ``layer`` and that
+    output captured: the gradient w.r.t. ``offset`` at 0 is the gradient w.r.t. the layer's
+    output (flax method interception, no stateful hook). -> (module output, layer output)."""
+    path = tuple(layer.split("/"))
+    captured = {}
 
     def add_offset(next_fun, args, kwargs, context):
         out = next_fun(*args, **kwargs)
-        if context.method_name == "__call__" and context.module.path == (layer,):
-            return out + offset
+        if context.method_name == "__call__" and context.module.path == path:
+            out = captured["out"] = out + offset
         return out
 
     with nn.intercept_methods(add_offset):
-        return module.apply({"params": params}, x)
+        output = module.apply({"params": params}, x)
+    return output, captured["out"]
 
 
 def _gradcam_one(module, params, layer, image, target):
-    shape = jax.eval_shape(lambda x: module.apply({"params": params}, x)[1][layer], image[None]).shape
+    x = image[None]
+    shape = _layer_shapes(module, params, image.shape)[layer].shape
 
     def score(offset):
-        logits, acts = _apply_with_offset(module, params, image[None], layer, offset)
-        return logits[0, target], acts[layer][0]
+        output, activation = _apply_with_offset(module, params, x, layer, offset)
+        return logits_of(output, module, x)[0, target], activation[0]
 
     grad, act = jax.grad(score, has_aux=True)(jnp.zeros(shape, image.dtype))
     weights = jnp.mean(grad[0], axis=(0, 1))  # alpha_k: spatial mean of the gradient
@@ -193,19 +262,16 @@ def _gradcam(module, params, images, targets, layer):
 
 
 def gradcam(module, params, images, targets, layer: str):
-    """Grad-CAM maps (N,h,w) at the resolution of ``layer``: ReLU(sum_k alpha_k A_k) with A the
-    named intermediate ``layer`` and alpha_k the spatial mean of d score / d(layer output)_k.
+    """Grad-CAM maps (N,h,w) at the resolution of ``layer``: ReLU(sum_k alpha_k A_k), A the
+    output of the submodule named ``layer`` (what a PyTorch forward hook on it sees: a Fire
+    module's output is post-ReLU, a bare convolution's pre-ReLU) and alpha_k the spatial mean
+    of d score / dA_k.
 
-    How the gradient w.r.t. an inner layer is obtained without hooks: the forward pass runs
-    under ``flax.linen.intercept_methods`` with an interceptor that adds a zero-valued
-    ``offset`` (shape of the layer output) to what the top-level submodule ``layer`` returns.
-    The network's output is unchanged, and d score / d offset at offset = 0 is exactly
-    d score / d(layer output). It is a pure function of ``offset``, so jit/vmap apply.
-
-    For layers whose intermediate is ReLU(conv output) (VGG ``conv*``, SqueezeNet ``conv1``,
-    ``classifier``) the gradient is taken at the conv output, as a PyTorch forward hook on the
-    conv module would. An unknown ``layer`` raises ValueError listing the valid ones in
-    network order.
+    Works on any flax classifier returning logits or ``(logits, intermediates)``. The forward
+    pass runs under ``flax.linen.intercept_methods``, which adds a zero-valued ``offset`` to
+    what ``layer`` returns: the output is unchanged, and d score / d offset at 0 is exactly
+    d score / dA, a pure function of ``offset`` that jit and vmap apply to. An unknown
+    ``layer`` raises ValueError listing the valid ones in network order.
     """
     check_layer(module, params, images.shape[1:], layer)
     return _gradcam(module, params, images, targets, layer)

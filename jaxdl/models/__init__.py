@@ -1,7 +1,9 @@
 """Model registry: ``get_model(name)`` and each architecture's input convention."""
+
 import dataclasses
 
-from jaxdl.models.dann import DANN, DANN_LAYERS
+from jaxdl.dann.network import DANN, DANN_LAYERS
+from jaxdl.layers import FLAX, Layers
 from jaxdl.models.mnist_cnn import MNIST_CNN_LAYERS, MnistCNN
 from jaxdl.models.squeezenet import SQUEEZENET_LAYERS, SqueezeNet
 from jaxdl.models.vgg import VGG16, VGG16_LAYERS
@@ -21,12 +23,19 @@ class ModelSpec:
 
 MODELS = {
     "vgg16": ModelSpec("vgg16", VGG16, {}, VGG16_LAYERS, 224),
-    "squeezenet1_0": ModelSpec("squeezenet1_0", SqueezeNet, {"version": "1_0"}, SQUEEZENET_LAYERS, 224),
-    "squeezenet1_1": ModelSpec("squeezenet1_1", SqueezeNet, {"version": "1_1"}, SQUEEZENET_LAYERS, 224),
+    "squeezenet1_0": ModelSpec(
+        "squeezenet1_0", SqueezeNet, {"version": "1_0"}, SQUEEZENET_LAYERS, 224
+    ),
+    "squeezenet1_1": ModelSpec(
+        "squeezenet1_1", SqueezeNet, {"version": "1_1"}, SQUEEZENET_LAYERS, 224
+    ),
     # The Caffe Deep-Compression release of SqueezeNet 1.0: conv_final has pad 1, 227 input.
     "squeezenet1_0_caffe": ModelSpec(
-        "squeezenet1_0_caffe", SqueezeNet, {"version": "1_0", "final_conv_padding": 1},
-        SQUEEZENET_LAYERS, 227,
+        "squeezenet1_0_caffe",
+        SqueezeNet,
+        {"version": "1_0", "final_conv_padding": 1},
+        SQUEEZENET_LAYERS,
+        227,
     ),
     "mnist_cnn": ModelSpec("mnist_cnn", MnistCNN, {}, MNIST_CNN_LAYERS, 28, in_channels=1),
     "dann_mnist": ModelSpec("dann_mnist", DANN, {}, DANN_LAYERS, 32),
@@ -40,10 +49,21 @@ def get_spec(name: str) -> ModelSpec:
     return MODELS[name]
 
 
-def get_model(name: str, **overrides):
-    """A fresh flax module for architecture ``name`` (e.g. ``num_classes=15``)."""
+def get_model(name: str, *, layers: Layers = FLAX, **overrides):
+    """A fresh flax module for architecture ``name`` (e.g. ``num_classes=15``), built from
+    ``layers``: flax's own by default, ``jaxdl.cpu.LAYERS`` for the XLA:CPU kernels (the same
+    parameter tree either way)."""
     spec = get_spec(name)
-    return spec.build(**{**spec.kwargs, **overrides})
+    return spec.build(**{**spec.kwargs, **overrides, "layers": layers})
 
 
-__all__ = ["MODELS", "ModelSpec", "get_model", "get_spec", "VGG16", "SqueezeNet", "MnistCNN", "DANN"]
+__all__ = [
+    "MODELS",
+    "ModelSpec",
+    "get_model",
+    "get_spec",
+    "VGG16",
+    "SqueezeNet",
+    "MnistCNN",
+    "DANN",
+]

@@ -1,9 +1,10 @@
 """A small CNN for digit images: the demo's fallback model and the GAN quality classifier."""
+
 from typing import Optional
 
 import flax.linen as nn
 
-from jaxdl.models.layers import Conv, Dense, max_pool
+from jaxdl.layers import FLAX, Layers
 
 MNIST_CNN_LAYERS = ("conv1", "conv2", "features", "logits")
 
@@ -19,21 +20,24 @@ class MnistCNN(nn.Module):
     num_classes: int = 10
     width: int = 32
     dropout_rate: float = 0.25
+    layers: Layers = FLAX
 
     @nn.compact
     def __call__(self, x, *, train: bool = False, stop_at: Optional[str] = None):
         if stop_at is not None and stop_at not in MNIST_CNN_LAYERS:
-            raise ValueError(f"unknown MnistCNN layer {stop_at!r}; valid: {', '.join(MNIST_CNN_LAYERS)}")
+            raise ValueError(
+                f"unknown MnistCNN layer {stop_at!r}; valid: {', '.join(MNIST_CNN_LAYERS)}"
+            )
         acts = {}
         for i, channels in ((1, self.width), (2, 2 * self.width)):
-            x = acts[f"conv{i}"] = nn.relu(Conv(channels, (3, 3), name=f"conv{i}")(x))
+            x = acts[f"conv{i}"] = nn.relu(self.layers.conv(channels, (3, 3), name=f"conv{i}")(x))
             if stop_at == f"conv{i}":
                 return x, acts
-            x = max_pool(x, 2, 2)
+            x = self.layers.max_pool(x, 2, 2)
         x = x.reshape(x.shape[0], -1)
-        x = acts["features"] = nn.relu(Dense(128, name="fc1")(x))
+        x = acts["features"] = nn.relu(self.layers.dense(128, name="fc1")(x))
         if stop_at == "features":
             return x, acts
         x = nn.Dropout(self.dropout_rate, deterministic=not train)(x)
-        logits = acts["logits"] = Dense(self.num_classes, name="fc2")(x)
+        logits = acts["logits"] = self.layers.dense(self.num_classes, name="fc2")(x)
         return logits, acts

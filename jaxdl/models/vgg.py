@@ -5,11 +5,12 @@ Param names follow the layer names users know: ``conv1_1`` ... ``conv5_3``,
 weight converter permutes torchvision's NCHW-ordered columns into that order,
 so the outputs equal torchvision's without transposing activations at run time.
 """
+
 from typing import Optional
 
 import flax.linen as nn
 
-from jaxdl.models.layers import Conv, Dense, adaptive_avg_pool, max_pool
+from jaxdl.layers import FLAX, Layers, adaptive_avg_pool
 
 # (block, number of convs, channels)
 VGG16_BLOCKS = ((1, 2, 64), (2, 2, 128), (3, 3, 256), (4, 3, 512), (5, 3, 512))
@@ -30,11 +31,13 @@ class VGG16(nn.Module):
 
     num_classes: int = 1000
     dropout_rate: float = 0.5
+    layers: Layers = FLAX
 
     @nn.compact
     def __call__(self, x, *, train: bool = False, stop_at: Optional[str] = None):
         if stop_at is not None and stop_at not in VGG16_LAYERS:
             raise ValueError(f"unknown VGG16 layer {stop_at!r}; valid: {', '.join(VGG16_LAYERS)}")
+        conv, dense = self.layers.conv, self.layers.dense
         acts = {}
 
         def record(name, value):
@@ -44,23 +47,23 @@ class VGG16(nn.Module):
         for block, n_convs, channels in VGG16_BLOCKS:
             for i in range(1, n_convs + 1):
                 name = f"conv{block}_{i}"
-                x = nn.relu(Conv(channels, (3, 3), padding=((1, 1), (1, 1)), name=name)(x))
+                x = nn.relu(conv(channels, (3, 3), padding=((1, 1), (1, 1)), name=name)(x))
                 if record(name, x):
                     return x, acts
-            x = max_pool(x, 2, 2)
+            x = self.layers.max_pool(x, 2, 2)
         x = adaptive_avg_pool(x, (7, 7))
         if record("pool5", x):
             return x, acts
         x = x.reshape(x.shape[0], -1)
         for name, width in (("6", 4096), ("7", 4096)):
-            x = Dense(width, name=f"fc{name}")(x)
+            x = dense(width, name=f"fc{name}")(x)
             if record(f"fc{name}", x):
                 return x, acts
             x = nn.relu(x)
             if record(f"relu{name}", x):
                 return x, acts
             x = nn.Dropout(self.dropout_rate, deterministic=not train)(x)
-        logits = Dense(self.num_classes, name="fc8")(x)
+        logits = dense(self.num_classes, name="fc8")(x)
         if record("fc8", logits):
             return logits, acts
         relu8 = nn.relu(logits)

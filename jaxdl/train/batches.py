@@ -1,4 +1,5 @@
 """Deterministic batch streams that can start at any step (so a resumed run sees the same data)."""
+
 import numpy as np
 
 from jaxdl.data.pipeline import batch_indices

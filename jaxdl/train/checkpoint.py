@@ -3,6 +3,7 @@
 A checkpoint that is missing when a resume is asked for, or that cannot be read, is an error
 (``CheckpointError``), never a silent restart from scratch.
 """
+
 from pathlib import Path
 
 import orbax.checkpoint as ocp
@@ -20,8 +21,9 @@ class Checkpointer:
     def __init__(self, directory, every: int = 1000, keep: int = 3):
         self.directory = Path(directory).resolve()
         self.every = every
-        options = ocp.CheckpointManagerOptions(max_to_keep=keep, save_interval_steps=every,
-                                               enable_async_checkpointing=False)
+        options = ocp.CheckpointManagerOptions(
+            max_to_keep=keep, save_interval_steps=every, enable_async_checkpointing=False
+        )
         self._manager = ocp.CheckpointManager(self.directory, options=options)
 
     def latest_step(self) -> int | None:
@@ -32,8 +34,9 @@ class Checkpointer:
 
     def save(self, step: int, state, force: bool = False) -> bool:
         """Save if ``step`` is a multiple of ``every`` (or ``force``); True if saved."""
-        saved = self._manager.save(step, args=ocp.args.StandardSave(serialization.to_state_dict(state)),
-                                   force=force)
+        saved = self._manager.save(
+            step, args=ocp.args.StandardSave(serialization.to_state_dict(state)), force=force
+        )
         self._manager.wait_until_finished()
         return bool(saved)
 
@@ -44,9 +47,11 @@ class Checkpointer:
             restored = self._manager.restore(step, args=ocp.args.StandardRestore(target))
             return serialization.from_state_dict(template, restored)
         except Exception as e:  # orbax raises many types for unreadable files
-            raise CheckpointError(f"checkpoint of step {step} in {self.directory} cannot be restored "
-                                  f"({type(e).__name__}: {e}); delete it to fall back to an earlier "
-                                  f"one, or start without resume") from e
+            raise CheckpointError(
+                f"checkpoint of step {step} in {self.directory} cannot be restored "
+                f"({type(e).__name__}: {e}); delete it to fall back to an earlier "
+                f"one, or start without resume"
+            ) from e
 
     def restore_latest(self, template):
         """The newest checkpoint restored onto ``template``; CheckpointError if there is none."""

@@ -1,4 +1,5 @@
 """Supervised training of a small classifier (the demo CNN, the GAN-quality classifier)."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -7,8 +8,16 @@ import optax
 from jaxdl.data.pipeline import batch_indices
 
 
-def fit_classifier(module, x, y, *, epochs: int = 5, batch_size: int = 128, learning_rate: float = 1e-3,
-                   seed: int = 0):
+def fit_classifier(
+    module,
+    x,
+    y,
+    *,
+    epochs: int = 5,
+    batch_size: int = 128,
+    learning_rate: float = 1e-3,
+    seed: int = 0,
+):
     """Train ``module`` (returning ``(logits, intermediates)``) on x (N,H,W,C) float, y (N,) int
     with Adam and cross-entropy; returns the params."""
     key_init, key_dropout = jax.random.split(jax.random.key(seed))
@@ -27,14 +36,22 @@ def fit_classifier(module, x, y, *, epochs: int = 5, batch_size: int = 128, lear
         return optax.apply_updates(params, updates), opt_state, loss
 
     for epoch in range(epochs):
-        for i, idx in enumerate(batch_indices(len(x), batch_size, seed=seed + epoch, drop_remainder=True)):
+        for i, idx in enumerate(
+            batch_indices(len(x), batch_size, seed=seed + epoch, drop_remainder=True)
+        ):
             key = jax.random.fold_in(key_dropout, epoch * 100_000 + i)
-            params, opt_state, _ = step(params, opt_state, jnp.asarray(x[idx]), jnp.asarray(y[idx]), key)
+            params, opt_state, _ = step(
+                params, opt_state, jnp.asarray(x[idx]), jnp.asarray(y[idx]), key
+            )
     return params
 
 
 def predict_classes(module, params, x, batch_size: int = 512) -> np.ndarray:
     """Argmax class of each input, batched."""
     apply = jax.jit(lambda p, xb: jnp.argmax(module.apply({"params": p}, xb)[0], axis=-1))
-    return np.concatenate([np.asarray(apply(params, jnp.asarray(x[i: i + batch_size])))
-                           for i in range(0, len(x), batch_size)])
+    return np.concatenate(
+        [
+            np.asarray(apply(params, jnp.asarray(x[i : i + batch_size])))
+            for i in range(0, len(x), batch_size)
+        ]
+    )

@@ -1,5 +1,6 @@
 """Metric records (``{"step": int, name: float, ...}``) written as JSON lines while training
 and as one CSV (union of columns) on every flush."""
+
 import csv
 import json
 from pathlib import Path

@@ -6,14 +6,16 @@ How a chapter uses it::
     from jaxdl.train.checkpoint import Checkpointer
     from jaxdl.train.logging import MetricsLogger
 
-    def step_fn(state, batch):            # pure: (TrainState, pytree of arrays) -> (TrainState, metrics)
+    def step_fn(state, batch):            # pure: (TrainState, pytree of arrays) -> (TrainState,
+    metrics)
         key = st.step_key(state)           # per-step randomness, identical after a resume
         (loss, aux), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params, batch, key)
         updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
         return state.replace(step=state.step + 1, params=optax.apply_updates(state.params, updates),
                              opt_state=opt_state), {"loss": loss, **aux}
 
-    train_step = loop.jit_step(step_fn)    # compiled once: state replicated, batch sharded over all devices
+    train_step = loop.jit_step(step_fn)    # compiled once: state replicated, batch sharded over
+    all devices
     state = st.create_state(params, optimizer.init(params), seed)
     state, records = loop.fit(train_step, state, batches, num_steps=5000,
                               checkpointer=Checkpointer(workdir / "ckpt", every=500, keep=3),
@@ -36,6 +38,7 @@ How a chapter uses it::
 - Several passes (e.g. fit one epoch, evaluate, continue): call ``fit`` again with the returned
   state and a larger ``num_steps``; the compiled step is reused.
 """
+
 import dataclasses
 from typing import Callable, Iterable, Iterator
 
@@ -62,8 +65,12 @@ def jit_step(step_fn, mesh=None, donate: bool = True) -> JittedStep:
     batch sharded on its leading axis over ``mesh`` (default: all devices)."""
     mesh = data_mesh() if mesh is None else mesh
     rep = replicated(mesh)
-    fn = jax.jit(step_fn, in_shardings=(rep, batch_sharded(mesh)), out_shardings=(rep, rep),
-                 donate_argnums=(0,) if donate else ())
+    fn = jax.jit(
+        step_fn,
+        in_shardings=(rep, batch_sharded(mesh)),
+        out_shardings=(rep, rep),
+        donate_argnums=(0,) if donate else (),
+    )
     return JittedStep(fn, mesh)
 
 
@@ -72,17 +79,30 @@ def check_finite(window: list[dict], first_step: int):
     for offset, metrics in enumerate(window):
         for name, value in metrics.items():
             if not np.all(np.isfinite(value)):
-                raise FloatingPointError(f"metric {name!r} is {value} at step {first_step + offset + 1}; "
-                                         f"training stopped (the last checkpoint, if any, precedes it)")
+                raise FloatingPointError(
+                    f"metric {name!r} is {value} at step {first_step + offset + 1}; "
+                    f"training stopped (the last checkpoint, if any, precedes it)"
+                )
 
 
 def _mean(window: list[dict]) -> dict:
     return {name: float(np.mean([m[name] for m in window])) for name in window[0]}
 
 
-def fit(train_step: JittedStep, state, batches: Callable[[int], Iterable], *, num_steps: int,
-        checkpointer=None, logger=None, log_every: int = 100, resume: bool = False, hooks=(),
-        progress: Callable | None = None, prefetch_size: int = 2):
+def fit(
+    train_step: JittedStep,
+    state,
+    batches: Callable[[int], Iterable],
+    *,
+    num_steps: int,
+    checkpointer=None,
+    logger=None,
+    log_every: int = 100,
+    resume: bool = False,
+    hooks=(),
+    progress: Callable | None = None,
+    prefetch_size: int = 2,
+):
     """Run ``train_step`` from ``state.step`` (or the latest checkpoint when ``resume``) until
     ``num_steps``; returns (final state, records logged by this call). See the module docstring."""
     from jaxdl.train.logging import MetricsLogger

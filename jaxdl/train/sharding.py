@@ -1,6 +1,7 @@
 """Data parallelism over a 1-D device mesh: batches sharded on their leading axis, params
 replicated. The same code runs on 1 device, N local devices, or N hosts (after
 ``jax.distributed.initialize()``)."""
+
 import jax
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
@@ -38,8 +39,10 @@ def shard_batch(batch, mesh: Mesh):
     def place(x):
         x = np.asarray(x)
         if x.shape[0] % local:
-            raise ValueError(f"batch of {x.shape[0]} does not split over {local} devices; "
-                             f"use a batch size divisible by {local}")
+            raise ValueError(
+                f"batch of {x.shape[0]} does not split over {local} devices; "
+                f"use a batch size divisible by {local}"
+            )
         if jax.process_count() == 1:
             return jax.device_put(x, sharding)
         return jax.make_array_from_process_local_data(sharding, x)

@@ -1,5 +1,6 @@
 """The training state every chapter's step function carries: a pytree the loop shards,
 checkpoints and restores without knowing what is inside."""
+
 from typing import Any
 
 import jax
@@ -23,8 +24,13 @@ class TrainState:
 
 def create_state(params, opt_state, seed: int, extra=None) -> TrainState:
     """A step-0 state whose PRNG key comes from ``seed``."""
-    return TrainState(step=jnp.zeros((), jnp.int32), params=params, opt_state=opt_state,
-                      key=jax.random.key_data(jax.random.key(seed)), extra={} if extra is None else extra)
+    return TrainState(
+        step=jnp.zeros((), jnp.int32),
+        params=params,
+        opt_state=opt_state,
+        key=jax.random.key_data(jax.random.key(seed)),
+        extra={} if extra is None else extra,
+    )
 
 
 def step_key(state: TrainState):

@@ -3,6 +3,7 @@
 Features are (N, D) float arrays, labels (N,) ints. ``normalize=True`` scales every feature
 vector to unit L2 norm first (the practical's "normalised" column).
 """
+
 import dataclasses
 
 import jax
@@ -33,8 +34,11 @@ def svm_pipeline(kernel: str = "linear", normalize: bool = False, seed: int = 0)
     if kernel not in KERNELS:
         raise ValueError(f"unknown SVM kernel {kernel!r}; expected one of {', '.join(KERNELS)}")
     # the primal solver: with N ~ D (1500 x 512..4096) liblinear's dual needs minutes at large C
-    svm = LinearSVC(dual=False, max_iter=5000, random_state=seed) if kernel == "linear" \
+    svm = (
+        LinearSVC(dual=False, max_iter=5000, random_state=seed)
+        if kernel == "linear"
         else SVC(kernel="rbf", gamma="scale")
+    )
     return make_pipeline(*([Normalizer()] if normalize else []), svm)
 
 
@@ -53,25 +57,49 @@ class SVMFit:
         return float(np.mean(self.predict(x) == np.asarray(y)))
 
 
-def fit_svm(x, y, *, normalize: bool = False, kernel: str = "linear", cs=(0.01, 0.1, 1.0, 10.0),
-            folds: int = 5, seed: int = 0) -> SVMFit:
+def fit_svm(
+    x,
+    y,
+    *,
+    normalize: bool = False,
+    kernel: str = "linear",
+    cs=(0.01, 0.1, 1.0, 10.0),
+    folds: int = 5,
+    seed: int = 0,
+) -> SVMFit:
     """Fit an SVM on (N, D) features with C picked by stratified ``folds``-fold CV on (x, y)."""
     step = "linearsvc" if kernel == "linear" else "svc"  # make_pipeline's step name
-    search = GridSearchCV(svm_pipeline(kernel, normalize, seed), {f"{step}__C": list(cs)},
-                          cv=StratifiedKFold(folds, shuffle=True, random_state=seed), n_jobs=1)
+    search = GridSearchCV(
+        svm_pipeline(kernel, normalize, seed),
+        {f"{step}__C": list(cs)},
+        cv=StratifiedKFold(folds, shuffle=True, random_state=seed),
+        n_jobs=1,
+    )
     search.fit(np.asarray(x), np.asarray(y))
-    return SVMFit(search.best_estimator_, float(search.best_params_[f"{step}__C"]), float(search.best_score_))
+    return SVMFit(
+        search.best_estimator_, float(search.best_params_[f"{step}__C"]), float(search.best_score_)
+    )
 
 
-def fit_linear_head(x, y, num_classes: int, *, steps: int = 300, learning_rate: float = 0.05,
-                    weight_decay: float = 1e-4, seed: int = 0) -> dict:
+def fit_linear_head(
+    x,
+    y,
+    num_classes: int,
+    *,
+    steps: int = 300,
+    learning_rate: float = 0.05,
+    weight_decay: float = 1e-4,
+    seed: int = 0,
+) -> dict:
     """Softmax regression on frozen (N, D) features, full-batch AdamW, one jitted ``lax.scan``.
 
     Returns ``{"kernel": (D, num_classes), "bias": (num_classes,)}``.
     """
     x, y = jnp.asarray(x, jnp.float32), jnp.asarray(y)
-    params = {"kernel": 0.01 * jax.random.normal(jax.random.key(seed), (x.shape[1], num_classes)),
-              "bias": jnp.zeros(num_classes)}
+    params = {
+        "kernel": 0.01 * jax.random.normal(jax.random.key(seed), (x.shape[1], num_classes)),
+        "bias": jnp.zeros(num_classes),
+    }
     optimizer = optax.adamw(learning_rate, weight_decay=weight_decay)
 
     def loss(p):

@@ -9,6 +9,7 @@ map (SqueezeNet ``fire9`` -> 512, ``classifier`` -> 1000), averaged over the vie
 Features are cached as ``.npy`` files keyed by the sha256 of (weights, model, layer,
 preprocessing, image list), so a second run with the same inputs reads them instantly.
 """
+
 import dataclasses
 import functools
 import hashlib
@@ -26,6 +27,7 @@ from PIL import Image
 from jaxdl.data.images import resize_crop
 from jaxdl.data.pipeline import batch_indices, prefetch
 from jaxdl.imagenet import TORCHVISION, Normalization, normalize, to_rgb
+from jaxdl.layers import FLAX, Layers
 from jaxdl.models import get_model, get_spec
 from jaxdl.transfer.grey import first_conv, fold_grey
 
@@ -55,9 +57,13 @@ class Preprocessing:
         if self.views not in VIEWS:
             raise ValueError(f"unknown views {self.views!r}; expected one of {', '.join(VIEWS)}")
         if self.channels not in CHANNELS:
-            raise ValueError(f"unknown channels {self.channels!r}; expected one of {', '.join(CHANNELS)}")
+            raise ValueError(
+                f"unknown channels {self.channels!r}; expected one of {', '.join(CHANNELS)}"
+            )
         if self.views == "tencrop" and (self.resize is None or self.resize <= self.size):
-            raise ValueError(f"tencrop needs resize > size, got resize={self.resize}, size={self.size}")
+            raise ValueError(
+                f"tencrop needs resize > size, got resize={self.resize}, size={self.size}"
+            )
 
     @property
     def decoded_size(self) -> int:
@@ -85,9 +91,14 @@ def make_views(x, pre: Preprocessing):
     if pre.views == "flip":
         return jnp.stack([x, x[:, :, ::-1]])
     side, size = x.shape[1], pre.size
-    starts = ((0, 0), (0, side - size), (side - size, 0), (side - size, side - size),
-              ((side - size) // 2, (side - size) // 2))
-    crops = jnp.stack([x[:, r: r + size, c: c + size] for r, c in starts])
+    starts = (
+        (0, 0),
+        (0, side - size),
+        (side - size, 0),
+        (side - size, side - size),
+        ((side - size) // 2, (side - size) // 2),
+    )
+    crops = jnp.stack([x[:, r : r + size, c : c + size] for r, c in starts])
     return jnp.concatenate([crops, crops[:, :, :, ::-1]])
 
 
@@ -111,9 +122,12 @@ def network_input(x, pre: Preprocessing):
 
 
 @functools.lru_cache(maxsize=16)
-def feature_function(model: str, layers: tuple, pre: Preprocessing, num_classes: int = 1000):
-    """jit(params, images (N,S,S,C) uint8) -> tuple of (N, D_layer) float32, in ``layers`` order."""
-    module = get_model(model, num_classes=num_classes)
+def feature_function(
+    model: str, layers: tuple, pre: Preprocessing, num_classes: int = 1000, layer_set: Layers = FLAX
+):
+    """jit(params, images (N,S,S,C) uint8) -> tuple of (N, D_layer) float32, in ``layers`` order;
+    the network built from ``layer_set`` (``jaxdl.layers.FLAX`` or ``jaxdl.cpu.LAYERS``)."""
+    module = get_model(model, num_classes=num_classes, layers=layer_set)
     stop = deepest(model, layers)
 
     def features(params, images):
@@ -122,7 +136,9 @@ def feature_function(model: str, layers: tuple, pre: Preprocessing, num_classes:
         x = network_input(views.reshape((n_views * n,) + views.shape[2:]), pre)
         out, acts = module.apply({"params": params}, x, stop_at=stop)
         acts = {**acts, stop: out}
-        return tuple(global_pool(acts[layer]).reshape(n_views, n, -1).mean(axis=0) for layer in layers)
+        return tuple(
+            global_pool(acts[layer]).reshape(n_views, n, -1).mean(axis=0) for layer in layers
+        )
 
     return jax.jit(features)
 
@@ -135,14 +151,22 @@ def network_params(model: str, params, pre: Preprocessing):
     return fold_grey(params, first_conv(model), pre.norm)
 
 
-def run_batches(model: str, params, batches, layers: tuple, pre: Preprocessing, progress=None,
-                num_classes: int = 1000) -> dict:
+def run_batches(
+    model: str,
+    params,
+    batches,
+    layers: tuple,
+    pre: Preprocessing,
+    progress=None,
+    num_classes: int = 1000,
+    layer_set: Layers = FLAX,
+) -> dict:
     """Features of an iterator of ``(uint8 batch, n_valid)`` -> {layer: (N, D) float32}.
 
     Batches after the first keep their shape (pad the last one) so the function compiles once.
     ``progress(n)`` is called with the number of images of each finished batch.
     """
-    fn = feature_function(model, tuple(layers), pre, num_classes)
+    fn = feature_function(model, tuple(layers), pre, num_classes, layer_set)
     params = jax.device_put(network_params(model, params, pre))  # once, not per batch
     outputs = []
     for images, n_valid in batches:
@@ -153,8 +177,10 @@ def run_batches(model: str, params, batches, layers: tuple, pre: Preprocessing, 
     host = jax.device_get([out for out, _ in outputs])
     if not outputs:
         raise ValueError("no images to extract features from")
-    return {layer: np.concatenate([out[i][:n] for out, (_, n) in zip(host, outputs)])
-            for i, layer in enumerate(layers)}
+    return {
+        layer: np.concatenate([out[i][:n] for out, (_, n) in zip(host, outputs)])
+        for i, layer in enumerate(layers)
+    }
 
 
 def padded_batches(arrays, batch_size: int):
@@ -166,8 +192,11 @@ def padded_batches(arrays, batch_size: int):
         yield batch, len(idx)
 
 
-def file_batches(paths, pre: Preprocessing, batch_size: int, workers: int | None = None, ahead: int = 2):
-    """Decoded, padded batches of ``paths``, decoded by ``workers`` threads ``ahead`` batches early."""
+def file_batches(
+    paths, pre: Preprocessing, batch_size: int, workers: int | None = None, ahead: int = 2
+):
+    """Decoded, padded batches of ``paths``, decoded by ``workers`` threads ``ahead`` batches
+    early."""
     workers = workers or os.cpu_count() or 1
 
     def decoded():
@@ -176,7 +205,9 @@ def file_batches(paths, pre: Preprocessing, batch_size: int, workers: int | None
                 images = list(pool.map(functools.partial(decode, pre=pre), [paths[i] for i in idx]))
                 yield from padded_batches(images, batch_size)
 
-    return prefetch(decoded(), size=ahead, transform=lambda item: (jax.device_put(item[0]), item[1]))
+    return prefetch(
+        decoded(), size=ahead, transform=lambda item: (jax.device_put(item[0]), item[1])
+    )
 
 
 def decode_files(paths, pre: Preprocessing, side: int | None = None, workers: int | None = None):
@@ -199,8 +230,13 @@ def cache_key(weights_hash: str, model: str, layer: str, pre: Preprocessing, pat
     """sha256 naming one feature matrix: weights, model, layer, preprocessing and the files
     (path and size, in order)."""
     files = [(str(Path(p).resolve()), Path(p).stat().st_size) for p in paths]
-    payload = {"weights": weights_hash, "model": model, "layer": layer,  # the hash covers the head width
-               "preprocessing": dataclasses.asdict(pre), "files": files}
+    payload = {
+        "weights": weights_hash,
+        "model": model,
+        "layer": layer,  # the hash covers the head width
+        "preprocessing": dataclasses.asdict(pre),
+        "files": files,
+    }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
@@ -217,14 +253,26 @@ def write_atomic(path: Path, array) -> None:
     os.replace(tmp, path)
 
 
-def extract_features(model: str, params, paths, layers, pre: Preprocessing = Preprocessing(), *,
-                     batch_size: int = 32, cache_dir=None, workers: int | None = None, progress=None,
-                     num_classes: int = 1000):
+def extract_features(
+    model: str,
+    params,
+    paths,
+    layers,
+    pre: Preprocessing = Preprocessing(),
+    *,
+    batch_size: int = 32,
+    cache_dir=None,
+    workers: int | None = None,
+    progress=None,
+    num_classes: int = 1000,
+    layer_set: Layers = FLAX,
+):
     """Features of image files at ``layers`` -> ``({layer: (N, D) float32}, cached_layers)``.
 
     One forward pass (stopping at the deepest layer) serves all layers not in the cache;
     ``cached_layers`` names those read from ``cache_dir`` (None: no cache). ``num_classes``:
-    the width of the params' last layer (a fine-tuned head).
+    the width of the params' last layer (a fine-tuned head); ``layer_set``: the network's layers
+    (``jaxdl.cpu.LAYERS`` for the XLA:CPU kernels).
     """
     layers = tuple(dict.fromkeys(layers))
     deepest(model, layers)  # validates the names before any work
@@ -240,7 +288,9 @@ def extract_features(model: str, params, paths, layers, pre: Preprocessing = Pre
     missing = tuple(layer for layer in layers if layer not in features)
     if missing:
         batches = file_batches(paths, pre, batch_size, workers)
-        computed = run_batches(model, params, batches, missing, pre, progress, num_classes)
+        computed = run_batches(
+            model, params, batches, missing, pre, progress, num_classes, layer_set
+        )
         for layer in missing:
             features[layer] = computed[layer]
             if cache_dir is not None:

@@ -11,6 +11,7 @@ not equal any more; ``fold_grey(..., norm=...)`` then folds the normalisation in
 the grey image in [0, 1] directly. That is exact for a first convolution without padding
 (SqueezeNet's conv1); with zero padding (VGG16's conv1_1) only the border pixels differ.
 """
+
 import jax.numpy as jnp
 
 from jaxdl.imagenet import Normalization
@@ -32,7 +33,9 @@ def fold_grey(params, layer: str, norm: Normalization | None = None):
     conv = params[layer]
     kernel, bias = conv["kernel"], conv["bias"]
     if kernel.shape[-2] != 3:
-        raise ValueError(f"{layer}: expected an RGB kernel (kh, kw, 3, O), got {tuple(kernel.shape)}")
+        raise ValueError(
+            f"{layer}: expected an RGB kernel (kh, kw, 3, O), got {tuple(kernel.shape)}"
+        )
     if norm is None:
         folded = {"kernel": kernel.sum(axis=-2, keepdims=True), "bias": bias}
     else:
@@ -40,6 +43,8 @@ def fold_grey(params, layer: str, norm: Normalization | None = None):
         if norm.bgr:  # the network sees BGR: channel k holds colour 2 - k
             mean, std = mean[::-1], std[::-1]
         scaled = kernel / std[:, None]
-        folded = {"kernel": scaled.sum(axis=-2, keepdims=True),
-                  "bias": bias - jnp.einsum("hwco,c->o", scaled, mean)}
+        folded = {
+            "kernel": scaled.sum(axis=-2, keepdims=True),
+            "bias": bias - jnp.einsum("hwco,c->o", scaled, mean),
+        }
     return {**params, layer: {**conv, **folded}}

@@ -1,4 +1,5 @@
 """Figures (matplotlib, no pyplot state), image grids and GIFs."""
+
 from pathlib import Path
 
 import numpy as np
@@ -34,10 +35,12 @@ def image_grid(images, ncols: int, pad: int = 2, fill: float = 1.0) -> np.ndarra
     images = np.asarray(images, dtype=np.float32)
     n, h, w = images.shape[:3]
     rows = -(-n // ncols)
-    grid = np.full((rows * (h + pad) - pad, ncols * (w + pad) - pad) + images.shape[3:], fill, np.float32)
+    grid = np.full(
+        (rows * (h + pad) - pad, ncols * (w + pad) - pad) + images.shape[3:], fill, np.float32
+    )
     for i, image in enumerate(images):
         r, c = divmod(i, ncols)
-        grid[r * (h + pad): r * (h + pad) + h, c * (w + pad): c * (w + pad) + w] = image
+        grid[r * (h + pad) : r * (h + pad) + h, c * (w + pad) : c * (w + pad) + w] = image
     return grid
 
 

@@ -9,13 +9,14 @@ Layout (NHWC). With ``s = 7`` (28x28, two upsamplings) or ``s = 4`` (32x32, thre
      -> [Conv 4x4/2 -> BN -> LeakyReLU(0.2)]* -> Dense 1: the logit of "real", shape (N,).
 Widths double at each lower resolution; all weights ~ N(0, 0.02), BN scales ~ N(1, 0.02).
 """
+
 from typing import Optional
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from jaxdl.models.layers import Conv, ConvTransposeSubpixel, Dense
+from jaxdl.layers import FLAX, Layers
 
 INIT = nn.initializers.normal(0.02)
 
@@ -32,14 +33,21 @@ def num_upsamplings(image_size: int) -> int:
 
 
 def _batch_norm(train: bool, name: str):
-    return nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5,
-                        scale_init=_bn_scale_init, name=name)
+    return nn.BatchNorm(
+        use_running_average=not train,
+        momentum=0.9,
+        epsilon=1e-5,
+        scale_init=_bn_scale_init,
+        name=name,
+    )
 
 
 def _check_labels(name: str, num_classes, y):
     """Labels are required exactly when the module is conditional."""
     if (y is None) != (num_classes is None):
-        raise ValueError(f"{name}(num_classes={num_classes}) called with y={'None' if y is None else 'labels'}")
+        raise ValueError(
+            f"{name}(num_classes={num_classes}) called with y={'None' if y is None else 'labels'}"
+        )
 
 
 def label_maps(y, num_classes: int, height: int, width: int):
@@ -56,22 +64,27 @@ class Generator(nn.Module):
     width: int = 64
     channels: int = 1
     num_classes: Optional[int] = None
+    layers: Layers = FLAX
 
     @nn.compact
     def __call__(self, z, y=None, *, train: bool = False):
         _check_labels("Generator", self.num_classes, y)
         n_up = num_upsamplings(self.image_size)
-        start = self.image_size // 2 ** n_up
+        start = self.image_size // 2**n_up
         if y is not None:
             z = jnp.concatenate([z, jax.nn.one_hot(y, self.num_classes)], axis=-1)
         features = self.width * 2 ** (n_up - 1)
-        x = Dense(start * start * features, kernel_init=INIT, name="project")(z)
+        x = self.layers.dense(start * start * features, kernel_init=INIT, name="project")(z)
         x = nn.relu(_batch_norm(train, "bn0")(x.reshape(-1, start, start, features)))
         for i in range(1, n_up):
             features //= 2
-            x = ConvTransposeSubpixel(features, (4, 4), (2, 2), kernel_init=INIT, name=f"deconv{i}")(x)
+            x = self.layers.conv_transpose(
+                features, (4, 4), (2, 2), padding="SAME", kernel_init=INIT, name=f"deconv{i}"
+            )(x)
             x = nn.relu(_batch_norm(train, f"bn{i}")(x))
-        x = ConvTransposeSubpixel(self.channels, (4, 4), (2, 2), kernel_init=INIT, name=f"deconv{n_up}")(x)
+        x = self.layers.conv_transpose(
+            self.channels, (4, 4), (2, 2), padding="SAME", kernel_init=INIT, name=f"deconv{n_up}"
+        )(x)
         return jnp.tanh(x)
 
 
@@ -82,17 +95,27 @@ class Discriminator(nn.Module):
     image_size: int = 28
     width: int = 64
     num_classes: Optional[int] = None
+    layers: Layers = FLAX
 
     @nn.compact
     def __call__(self, x, y=None, *, train: bool = False):
         _check_labels("Discriminator", self.num_classes, y)
         if y is not None:
-            x = jnp.concatenate([x, label_maps(y, self.num_classes, x.shape[1], x.shape[2])], axis=-1)
+            x = jnp.concatenate(
+                [x, label_maps(y, self.num_classes, x.shape[1], x.shape[2])], axis=-1
+            )
         features = self.width
         for i in range(num_upsamplings(self.image_size)):
-            x = Conv(features, (4, 4), (2, 2), padding=((1, 1), (1, 1)), kernel_init=INIT, name=f"conv{i + 1}")(x)
+            x = self.layers.conv(
+                features,
+                (4, 4),
+                (2, 2),
+                padding=((1, 1), (1, 1)),
+                kernel_init=INIT,
+                name=f"conv{i + 1}",
+            )(x)
             if i > 0:
                 x = _batch_norm(train, f"bn{i + 1}")(x)
             x = nn.leaky_relu(x, 0.2)
             features *= 2
-        return Dense(1, kernel_init=INIT, name="logit")(x.reshape(x.shape[0], -1))[:, 0]
+        return self.layers.dense(1, kernel_init=INIT, name="logit")(x.reshape(x.shape[0], -1))[:, 0]

@@ -1,14 +1,14 @@
-"""Gaussian noise equal bit for bit to ``jax.random.normal``, faster on CPU (SmoothGrad's copies).
+"""Gaussian noise equal bit for bit to ``jax.random.normal``, written out for XLA:CPU.
 
 For a threefry key (JAX's default) ``jax.random.normal(key, shape)`` hashes the counters
 0 .. n-1 with Threefry-2x32 (Salmon et al. 2011), keeps ``hi ^ lo`` of each hash as 32 random
-bits, makes them a uniform in (-1, 1) and returns ``sqrt(2) * erf_inv(uniform)``. On CPU, JAX
-lowers the hash as a loop of five steps over the whole array in memory (3M values: 25 ms of
-30, 2 threads). Written out, it is one vectorised loop (2 ms); the uniforms then go through
-``erf_inv`` in a loop of their own (3 ms), since XLA:CPU runs hash and ``erf_inv`` fused in one
-loop 10x slower. Keys of other PRNG implementations, dtypes other than float32, or JAX's
-non-default ``jax_threefry_partitionable=False`` counter scheme take ``jax.random.normal``.
+bits, makes them a uniform in (-1, 1) and returns ``sqrt(2) * erf_inv(uniform)``. XLA:CPU lowers
+the hash as a loop of five passes over the whole array in memory; written out it is one
+vectorised loop, with ``erf_inv`` kept in a loop of its own (XLA:CPU runs the two fused much
+slower). Keys of other PRNG implementations, dtypes other than float32, or JAX's non-default
+``jax_threefry_partitionable=False`` counter scheme take ``jax.random.normal``.
 """
+
 import math
 
 import jax
@@ -36,8 +36,12 @@ def threefry2x32(key, x0, x1):
 
 
 def _is_default_threefry(key) -> bool:
-    return (jnp.issubdtype(key.dtype, jax.dtypes.prng_key) and key.shape == ()
-            and str(jax.random.key_impl(key)) == "threefry2x32" and jax.config.jax_threefry_partitionable)
+    return (
+        jnp.issubdtype(key.dtype, jax.dtypes.prng_key)
+        and key.shape == ()
+        and str(jax.random.key_impl(key)) == "threefry2x32"
+        and jax.config.jax_threefry_partitionable
+    )
 
 
 def normal(key, shape, dtype=jnp.float32):
@@ -48,7 +52,9 @@ def normal(key, shape, dtype=jnp.float32):
     padded = -(-size // LANES) * LANES
     counters = lax.iota(jnp.uint32, padded)
     hi, lo = threefry2x32(jax.random.key_data(key), jnp.zeros_like(counters), counters)
-    mantissa = ((hi ^ lo) >> np.uint32(9)) | np.uint32(0x3F800000)  # 23 random bits, exponent of 1.0
+    mantissa = ((hi ^ lo) >> np.uint32(9)) | np.uint32(
+        0x3F800000
+    )  # 23 random bits, exponent of 1.0
     floats = lax.bitcast_convert_type(mantissa, jnp.float32) - np.float32(1)  # [0, 1)
     low, high = np.nextafter(np.float32(-1), np.float32(0)), np.float32(1)
     uniform = jnp.maximum(low, floats * (high - low) + low)  # as jax.random.uniform(key, low, high)

@@ -1,20 +1,24 @@
-"""``interpret.noise.normal`` against ``jax.random.normal`` (bit for bit) and the Threefry-2x32
+"""``jaxdl.cpu.normal`` against ``jax.random.normal`` (bit for bit) and the Threefry-2x32
 known-answer vectors of its authors (Random123)."""
+
 import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxdl.interpret import noise
+from jaxdl.cpu import noise
 
 
-@pytest.mark.parametrize("words, key, expected", [
-    # Random123 kat_vectors, threefry2x32 with 20 rounds: counter, key, result
-    ((0x00000000, 0x00000000), (0x00000000, 0x00000000), (0x6B200159, 0x99BA4EFE)),
-    ((0xFFFFFFFF, 0xFFFFFFFF), (0xFFFFFFFF, 0xFFFFFFFF), (0x1CB996FC, 0xBB002BE7)),
-    ((0x243F6A88, 0x85A308D3), (0x13198A2E, 0x03707344), (0xC4923A9C, 0x483DF7A0)),
-])
+@pytest.mark.parametrize(
+    "words, key, expected",
+    [
+        # Random123 kat_vectors, threefry2x32 with 20 rounds: counter, key, result
+        ((0x00000000, 0x00000000), (0x00000000, 0x00000000), (0x6B200159, 0x99BA4EFE)),
+        ((0xFFFFFFFF, 0xFFFFFFFF), (0xFFFFFFFF, 0xFFFFFFFF), (0x1CB996FC, 0xBB002BE7)),
+        ((0x243F6A88, 0x85A308D3), (0x13198A2E, 0x03707344), (0xC4923A9C, 0x483DF7A0)),
+    ],
+)
 def test_threefry2x32_matches_the_published_vectors(words, key, expected):
     x0, x1 = (jnp.array([w], jnp.uint32) for w in words)
     out = noise.threefry2x32(jnp.array(key, jnp.uint32), x0, x1)
@@ -51,5 +55,7 @@ def test_other_key_kinds_and_dtypes_fall_back_to_jax_random_normal():
 def test_the_hash_and_erf_inv_run_as_separate_loops_on_cpu():
     """The identity product that keeps XLA:CPU from fusing the hash into ``erf_inv`` (10x slower
     fused) survives compilation."""
-    hlo = jax.jit(lambda k: noise.normal(k, (64, 64, 3))).lower(jax.random.key(0)).compile().as_text()
+    hlo = (
+        jax.jit(lambda k: noise.normal(k, (64, 64, 3))).lower(jax.random.key(0)).compile().as_text()
+    )
     assert " dot(" in hlo

@@ -6,6 +6,7 @@ All losses take discriminator *logits* and use ``optax.sigmoid_binary_cross_entr
 The state is the shared ``jaxdl.train.state.TrainState`` with ``params``, ``opt_state``
 and ``extra`` (batch-norm statistics) each a ``{"g": ..., "d": ...}`` dict.
 """
+
 import dataclasses
 from typing import Optional
 
@@ -58,10 +59,15 @@ class GAN:
         """A fresh step-0 state; ``image_shape`` = (H, W, C) of one image."""
         key_g, key_d = jax.random.split(jax.random.key(seed))
         y = jnp.zeros((1,), jnp.int32)
-        g_vars = self.generator.init(key_g, jnp.zeros((1, self.z_dim)), y if self.conditional else None)
+        g_vars = self.generator.init(
+            key_g, jnp.zeros((1, self.z_dim)), y if self.conditional else None
+        )
         d_vars = self.discriminator.init(key_d, jnp.zeros((1, *image_shape)), self._d_labels(y))
         params = {"g": g_vars["params"], "d": d_vars["params"]}
-        opt_state = {"g": self.g_optimizer.init(params["g"]), "d": self.d_optimizer.init(params["d"])}
+        opt_state = {
+            "g": self.g_optimizer.init(params["g"]),
+            "d": self.d_optimizer.init(params["d"]),
+        }
         stats = {"g": g_vars["batch_stats"], "d": d_vars["batch_stats"]}
         return create_state(params, opt_state, seed, extra=stats)
 
@@ -70,14 +76,24 @@ class GAN:
 
     def _generate_train(self, g_params, g_stats, z, y):
         """G in training mode: (images, updated batch_stats)."""
-        images, updates = self.generator.apply({"params": g_params, "batch_stats": g_stats}, z,
-                                               y if self.conditional else None, train=True, mutable=["batch_stats"])
+        images, updates = self.generator.apply(
+            {"params": g_params, "batch_stats": g_stats},
+            z,
+            y if self.conditional else None,
+            train=True,
+            mutable=["batch_stats"],
+        )
         return images, updates["batch_stats"]
 
     def _discriminate(self, d_params, d_stats, x, y):
         """D in training mode: (logits, updated batch_stats)."""
-        logits, updates = self.discriminator.apply({"params": d_params, "batch_stats": d_stats}, x,
-                                                   self._d_labels(y), train=True, mutable=["batch_stats"])
+        logits, updates = self.discriminator.apply(
+            {"params": d_params, "batch_stats": d_stats},
+            x,
+            self._d_labels(y),
+            train=True,
+            mutable=["batch_stats"],
+        )
         return logits, updates["batch_stats"]
 
     def _d_update(self, params, stats, opt_state, real, fake, y):
@@ -87,12 +103,21 @@ class GAN:
         def loss_fn(p):
             real_logits, new_stats = self._discriminate(p, stats, real, y)
             fake_logits, new_stats = self._discriminate(p, new_stats, fake, y)
-            return discriminator_loss(real_logits, fake_logits), (new_stats, real_logits, fake_logits)
+            return discriminator_loss(real_logits, fake_logits), (
+                new_stats,
+                real_logits,
+                fake_logits,
+            )
 
-        (loss, (stats, real_logits, fake_logits)), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
+        (loss, (stats, real_logits, fake_logits)), grads = jax.value_and_grad(
+            loss_fn, has_aux=True
+        )(params)
         updates, opt_state = self.d_optimizer.update(grads, opt_state, params)
-        metrics = {"d_loss": loss, "d_real": jax.nn.sigmoid(real_logits).mean(),
-                   "d_fake": jax.nn.sigmoid(fake_logits).mean()}
+        metrics = {
+            "d_loss": loss,
+            "d_real": jax.nn.sigmoid(real_logits).mean(),
+            "d_fake": jax.nn.sigmoid(fake_logits).mean(),
+        }
         return optax.apply_updates(params, updates), stats, opt_state, metrics
 
     def train_step(self, state: TrainState, batch):
@@ -126,9 +151,14 @@ class GAN:
         if self.d_steps > 1:
             d, _ = jax.lax.scan(extra_d_step, d, (xs[:-1], ys[:-1], keys[:-1]))
         labels = ys[-1]
-        fake, g_vjp, g_stats = jax.vjp(lambda p: self._generate_train(p, g_stats, noise(keys[-1]), labels),
-                                       g_params, has_aux=True)
-        d_params, d_stats, d_opt, metrics = self._d_update(*d, xs[-1], jax.lax.stop_gradient(fake), labels)
+        fake, g_vjp, g_stats = jax.vjp(
+            lambda p: self._generate_train(p, g_stats, noise(keys[-1]), labels),
+            g_params,
+            has_aux=True,
+        )
+        d_params, d_stats, d_opt, metrics = self._d_update(
+            *d, xs[-1], jax.lax.stop_gradient(fake), labels
+        )
 
         def g_loss_fn(images):
             logits, _ = self._discriminate(d_params, d_stats, images, labels)
@@ -137,9 +167,12 @@ class GAN:
         (g_loss, fake_logits), image_grads = jax.value_and_grad(g_loss_fn, has_aux=True)(fake)
         (g_grads,) = g_vjp(image_grads)
         updates, g_opt = self.g_optimizer.update(g_grads, state.opt_state["g"], g_params)
-        state = state.replace(step=state.step + 1,
-                              params={"g": optax.apply_updates(g_params, updates), "d": d_params},
-                              opt_state={"g": g_opt, "d": d_opt}, extra={"g": g_stats, "d": d_stats})
+        state = state.replace(
+            step=state.step + 1,
+            params={"g": optax.apply_updates(g_params, updates), "d": d_params},
+            opt_state={"g": g_opt, "d": d_opt},
+            extra={"g": g_stats, "d": d_stats},
+        )
         return state, {**metrics, "g_loss": g_loss, "d_fake_g": jax.nn.sigmoid(fake_logits).mean()}
 
     def sample(self, state: TrainState, z, y: Optional[jax.Array] = None):

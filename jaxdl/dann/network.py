@@ -1,14 +1,15 @@
 """The DANN MNIST architecture (Ganin et al. 2016, section 5.2.2): a feature extractor
 (conv 5x5x32 - pool - conv 5x5x48 - pool), a label predictor (100-100-10) and a domain
 classifier (100-1 logit) behind a gradient reversal layer."""
+
 from typing import Optional
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from jaxdl.grl import grad_reverse
-from jaxdl.models.layers import Conv, Dense, max_pool
+from jaxdl.dann.grl import grad_reverse
+from jaxdl.layers import FLAX, Layers
 
 DANN_LAYERS = ("conv1", "conv2", "features", "logits", "domain_logits")
 
@@ -22,25 +23,29 @@ class DANN(nn.Module):
 
     num_classes: int = 10
     hidden: int = 100
+    layers: Layers = FLAX
 
     @nn.compact
     def __call__(self, x, *, lam=0.0, train: bool = False, stop_at: Optional[str] = None):
         if stop_at is not None and stop_at not in DANN_LAYERS:
             raise ValueError(f"unknown DANN layer {stop_at!r}; valid: {', '.join(DANN_LAYERS)}")
+        conv, dense = self.layers.conv, self.layers.dense
         acts = {}
         for i, channels in ((1, 32), (2, 48)):
-            x = acts[f"conv{i}"] = nn.relu(Conv(channels, (5, 5), padding="VALID", name=f"conv{i}")(x))
+            x = acts[f"conv{i}"] = nn.relu(
+                conv(channels, (5, 5), padding="VALID", name=f"conv{i}")(x)
+            )
             if stop_at == f"conv{i}":
                 return x, acts
-            x = max_pool(x, 2, 2)
+            x = self.layers.max_pool(x, 2, 2)
         features = acts["features"] = x.reshape(x.shape[0], -1)
         if stop_at == "features":
             return features, acts
-        h = nn.relu(Dense(self.hidden, name="label_fc1")(features))
-        h = nn.relu(Dense(self.hidden, name="label_fc2")(h))
-        logits = acts["logits"] = Dense(self.num_classes, name="label_out")(h)
-        d = nn.relu(Dense(self.hidden, name="domain_fc1")(grad_reverse(features, jnp.float32(lam))))
-        acts["domain_logits"] = Dense(1, name="domain_out")(d)[:, 0]
+        h = nn.relu(dense(self.hidden, name="label_fc1")(features))
+        h = nn.relu(dense(self.hidden, name="label_fc2")(h))
+        logits = acts["logits"] = dense(self.num_classes, name="label_out")(h)
+        d = nn.relu(dense(self.hidden, name="domain_fc1")(grad_reverse(features, jnp.float32(lam))))
+        acts["domain_logits"] = dense(1, name="domain_out")(d)[:, 0]
         return logits, acts
 
 

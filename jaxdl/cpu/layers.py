@@ -1,4 +1,22 @@
-"""Small layer functions shared by the models (NHWC)."""
+"""XLA:CPU kernels for the layers of ``jaxdl.layers``: the same parameters and numbers (to
+float32 rounding), with gradients written out where XLA:CPU's own are slow.
+
+- ``Conv``: 3x3 stride-1 convolutions with many channels as Winograd F(2x2, 3x3); the input
+  gradient as a canonical convolution with a materialised HWIO kernel (JAX's transpose rule
+  leaves an 'OI' kernel that XLA:CPU runs without its Eigen kernels inside loops), and for a
+  first layer with few input channels as one GEMM plus overlap-adds.
+- ``Dense``: the input gradient as ``kernel @ g^T`` (XLA:CPU runs JAX's ``g @ kernel^T`` without
+  its GEMM kernels for a row-major kernel).
+- ``max_pool``: the gradient gathered from each window's recorded first maximum instead of
+  ``reduce_window``'s argmax + serial scatter.
+- ``ConvTranspose``: 'SAME' transposed convolutions as one ordinary convolution per output phase
+  (no multiplications by inserted zeros).
+
+These are ``jax.custom_vjp`` functions: reverse mode (``jax.grad``, ``jax.vjp``) only. Under
+``jax.jvp``, ``jax.jacfwd`` or ``jax.linearize`` they raise a TypeError that names the fix:
+build the model with the default ``jaxdl.layers.FLAX``. Measurements: ``benchmarks/README.md``.
+"""
+
 import functools
 import math
 from typing import Callable
@@ -8,29 +26,40 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from jaxdl.models import winograd
+from jaxdl.cpu import winograd
+from jaxdl.layers import pooled_size
+
+FORWARD_MODE_FIX = (
+    "jaxdl.cpu layers support reverse mode only (jax.grad, jax.vjp); for jax.jvp, "
+    "jax.jacfwd or jax.linearize build the model with the default layers "
+    "(jaxdl.layers.FLAX, e.g. get_model(name) without layers=jaxdl.cpu.LAYERS)"
+)
 
 
+def reverse_mode_only(fn):
+    """``fn`` (which calls a custom_vjp function) with JAX's forward-mode TypeError naming the
+    fix."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except TypeError as e:
+            if "forward-mode" not in str(e):
+                raise
+            raise TypeError(f"{fn.__name__}: {FORWARD_MODE_FIX}") from e
+
+    return wrapper
+
+
+@reverse_mode_only
 def max_pool(x, window: int, stride: int, ceil_mode: bool = False):
-    """Max pooling over (H, W) of x (N,H,W,C); ``ceil_mode`` as in PyTorch/Caffe.
-
-    The gradient goes to the first maximum of each window in row-major order, as in PyTorch:
-    differentiated, the forward pass records which of the window's taps that is (one int8 per
-    output, ``_pool_fwd``) and the backward pass gathers each input's gradient from the windows
-    that chose it (``_pool_bwd``), where XLA:CPU would run ``reduce_window``'s gradient as an
-    argmax reduce-window plus a serial scatter.
-    """
+    """``jaxdl.layers.max_pool`` with the gradient going to the first maximum of each window in
+    row-major order, as in PyTorch (a NaN wins): differentiated, the forward pass records which
+    tap that is (one int8 per output, ``_pool_fwd``) and the backward pass gathers each input's
+    gradient from the windows that chose it (``_pool_bwd``)."""
     out = tuple(pooled_size(size, window, stride, ceil_mode) for size in x.shape[1:3])
     return _pool(x, window, stride, out, x.shape[1:3])
-
-
-def pooled_size(size: int, window: int, stride: int, ceil_mode: bool) -> int:
-    """Output length of a max pool along one axis (PyTorch's rule: in ceil mode the last window
-    must start inside the input)."""
-    if not ceil_mode:
-        return (size - window) // stride + 1
-    out = math.ceil((size - window) / stride) + 1
-    return out - 1 if (out - 1) * stride >= size else out
 
 
 def _pad_axis(x, axis: int, high: int, value, low: int = 0):
@@ -65,12 +94,21 @@ def _pool(x, window: int, stride: int, out: tuple, size: tuple):
 def _pool_fwd(x, window, stride, out, size):
     """The maxima and ``first`` (N,*out,C), int8 (int32 above 11x11 windows): the row-major index
     of each window's first maximum among its window x window taps (a NaN wins, as in PyTorch)."""
-    rows = [_window_taps(column, window, stride, 1, out[0]) for column in _window_taps(x, window, stride, 2, out[1])]
+    rows = [
+        _window_taps(column, window, stride, 1, out[0])
+        for column in _window_taps(x, window, stride, 2, out[1])
+    ]
     taps = [rows[j][i] for i in range(window) for j in range(window)]  # row-major
-    best, first = taps[0], jnp.zeros(taps[0].shape, jnp.int8 if window * window < 128 else jnp.int32)
+    best, first = (
+        taps[0],
+        jnp.zeros(taps[0].shape, jnp.int8 if window * window < 128 else jnp.int32),
+    )
     for index, tap in enumerate(taps[1:], 1):
         update = (tap > best) | jnp.isnan(tap)
-        best, first = jnp.where(update, tap, best), jnp.where(update, jnp.asarray(index, first.dtype), first)
+        best, first = (
+            jnp.where(update, tap, best),
+            jnp.where(update, jnp.asarray(index, first.dtype), first),
+        )
     return best, first
 
 
@@ -83,8 +121,12 @@ def _pool_bwd(window, stride, out, size, first, g):
     reach = (window - 1) // stride  # how many earlier outputs a window reaches back
 
     def shifted(a, fill, back_h, back_w):  # a[q - back] at every phase position q
-        a = _pad_axis(_pad_axis(a, 1, rows_q - out_h, fill, low=reach), 2, cols_q - out_w, fill, low=reach)
-        return a[:, reach - back_h:reach - back_h + rows_q, reach - back_w:reach - back_w + cols_q]
+        a = _pad_axis(
+            _pad_axis(a, 1, rows_q - out_h, fill, low=reach), 2, cols_q - out_w, fill, low=reach
+        )
+        return a[
+            :, reach - back_h : reach - back_h + rows_q, reach - back_w : reach - back_w + cols_q
+        ]
 
     rows = []
     for p_h in range(stride):
@@ -111,65 +153,66 @@ def _overlap_add(parts, stride: int, axis: int, size: int):
 
     Tap d lands on stride phase ``d % stride``, position ``i + d // stride``. Each phase sums its
     taps shifted by whole positions and the phases interleave by a stack + reshape: no interior
-    padding, so XLA vectorises the loop (4x faster than one interior-padded add per tap)."""
+    padding, so XLA vectorises the loop."""
     out = parts[0].shape[axis]
     length = out + (len(parts) - 1) // stride  # positions per phase
     phases = []
     for phase in range(stride):
-        total = jnp.zeros(parts[0].shape[:axis] + (length,) + parts[0].shape[axis + 1:], parts[0].dtype)
+        total = jnp.zeros(
+            parts[0].shape[:axis] + (length,) + parts[0].shape[axis + 1 :], parts[0].dtype
+        )
         for d in range(phase, len(parts), stride):
-            total = total + _pad_axis(parts[d], axis, length - out - d // stride, 0.0, low=d // stride)
+            total = total + _pad_axis(
+                parts[d], axis, length - out - d // stride, 0.0, low=d // stride
+            )
         phases.append(total)
     shape = parts[0].shape
-    summed = jnp.stack(phases, axis + 1).reshape(shape[:axis] + (length * stride,) + shape[axis + 1:])
+    summed = jnp.stack(phases, axis + 1).reshape(
+        shape[:axis] + (length * stride,) + shape[axis + 1 :]
+    )
     return _pad_axis(summed, axis, size - length * stride, 0.0)
 
 
 def _tiles(x, k):
     """x (N,H,W,C) -> (N,H//k,k,W//k,k,C): its k x k tiles (a floor-mode remainder dropped)."""
     n, height, width, channels = x.shape
-    return x[:, : height // k * k, : width // k * k].reshape(n, height // k, k, width // k, k, channels)
+    return x[:, : height // k * k, : width // k * k].reshape(
+        n, height // k, k, width // k, k, channels
+    )
 
 
 NHWC = ("NHWC", "HWIO", "NHWC")
 
 
+@reverse_mode_only
 def conv2d(x, kernel, strides=(1, 1), padding="VALID"):
     """``lax.conv_general_dilated`` of x (N,H,W,Cin) with kernel (KH,KW,Cin,Cout) -> (N,H',W',Cout);
-    ``padding`` 'SAME', 'VALID' or ((lo, hi), (lo, hi)). The same numbers and gradients; the input
-    gradient is written out (``_conv2d_bwd``) so that XLA:CPU runs it as a canonical convolution
-    inside loops too. On CPU, where XLA's convolution kernels run below its GEMM rate, 3x3
-    stride-1 convolutions with many channels (VGG16's) and their input gradients run as
-    Winograd F(2x2, 3x3) (``winograd``, 1.1-2x faster), and the input gradient of a first
-    layer (``_few_taps``) as one GEMM plus overlap-adds: the same numbers to float32
-    rounding."""
+    ``padding`` 'SAME', 'VALID' or ((lo, hi), (lo, hi)). The same numbers and gradients, computed
+    as the module docstring says."""
     if isinstance(padding, str):
         padding = lax.padtype_to_pads(x.shape[1:3], kernel.shape[:2], strides, padding)
     return _conv2d(x, kernel, tuple(strides), tuple(tuple(p) for p in padding))
 
 
 def _direct_conv(x, kernel, strides, padding, lhs_dilation=(1, 1)):
-    return lax.conv_general_dilated(x, kernel, strides, padding, lhs_dilation=lhs_dilation,
-                                    dimension_numbers=NHWC)
+    return lax.conv_general_dilated(
+        x, kernel, strides, padding, lhs_dilation=lhs_dilation, dimension_numbers=NHWC
+    )
 
 
 def _conv2d_forward(x, kernel, strides, padding, lhs_dilation=(1, 1)):
-    """The convolution; on CPU as Winograd F(2x2, 3x3) where that pays off (``winograd``),
-    chosen when XLA lowers the program."""
-    direct = functools.partial(_direct_conv, strides=strides, padding=padding, lhs_dilation=lhs_dilation)
+    """The convolution, as Winograd F(2x2, 3x3) where that pays off on XLA:CPU."""
     if strides == lhs_dilation == (1, 1) and winograd.pays_off(x.shape, kernel.shape, x.dtype):
-        return lax.platform_dependent(
-            x, kernel, cpu=functools.partial(winograd.conv2d_3x3, padding=padding), default=direct)
-    return direct(x, kernel)
+        return winograd.conv2d_3x3(x, kernel, padding)
+    return _direct_conv(x, kernel, strides, padding, lhs_dilation)
 
 
 MAX_PATCH = 32  # KH * KW * Cin up to which the input gradient runs as one GEMM + overlap-adds
 
 
 def _few_taps(kernel_shape, dtype) -> bool:
-    """Whether a kernel's patches are short (an RGB image's first layer): the input gradient
-    convolution then has so few output channels that XLA:CPU runs it far below its GEMM rate
-    (VGG16's conv1_1: 8 GFLOP/s)."""
+    """Whether a kernel's patches are short (an RGB image's first layer): its input-gradient
+    convolution then has so few output channels that XLA:CPU runs it far below its GEMM rate."""
     return math.prod(kernel_shape[:3]) <= MAX_PATCH and dtype == jnp.float32
 
 
@@ -181,10 +224,13 @@ def _patch_input_gradient(g, kernel, x_shape, strides, padding):
     rows = lax.optimization_barrier(kernel.reshape(-1, cout).T)  # (Cout, KH*KW*Cin), materialised
     patches = (g @ rows).reshape(*g.shape[:3], kh, kw, cin)
     padded = [size + lo + hi for size, (lo, hi) in zip(x_shape[1:3], padding)]
-    by_row = [_overlap_add([patches[:, :, :, i, j] for j in range(kw)], strides[1], 2, padded[1]) for i in range(kh)]
+    by_row = [
+        _overlap_add([patches[:, :, :, i, j] for j in range(kw)], strides[1], 2, padded[1])
+        for i in range(kh)
+    ]
     dx = _overlap_add(by_row, strides[0], 1, padded[0])
     (top, _), (left, _) = padding
-    return dx[:, top:top + x_shape[1], left:left + x_shape[2]]
+    return dx[:, top : top + x_shape[1], left : left + x_shape[2]]
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3))
@@ -197,26 +243,25 @@ def _conv2d_fwd(x, kernel, strides, padding):
 
 
 def _input_gradient(g, kernel, x_shape, strides, padding):
-    """dx: g (input-dilated by the stride) convolved with the flipped kernel, its in/out swapped.
-
-    JAX's own transpose rule gives XLA the same convolution with an 'OI' kernel layout; in a
-    while loop (PGD, class visualisation) XLA:CPU then neither transposes the kernel nor
-    reaches its Eigen kernels, and the step runs 3x slower. Here the transposed kernel is
-    materialised (the optimisation barrier keeps XLA from folding the transpose back in)."""
-    pads = [(k - 1 - lo, n - 1 - (m - 1) * s + lo)
-            for k, (lo, _), n, m, s in zip(kernel.shape[:2], padding, x_shape[1:3], g.shape[1:3], strides)]
+    """dx: g (input-dilated by the stride) convolved with the flipped kernel, its in/out swapped;
+    the optimisation barrier keeps XLA from folding the transpose back into an 'OI' layout."""
+    pads = [
+        (k - 1 - lo, n - 1 - (m - 1) * s + lo)
+        for k, (lo, _), n, m, s in zip(
+            kernel.shape[:2], padding, x_shape[1:3], g.shape[1:3], strides
+        )
+    ]
     flipped = lax.optimization_barrier(jnp.flip(kernel, (0, 1)).transpose(0, 1, 3, 2))
     return _conv2d_forward(g, flipped, (1, 1), tuple(pads), lhs_dilation=strides)
 
 
 def _conv2d_bwd(strides, padding, residuals, g):
-    """dx (``_input_gradient``; on CPU for a first layer ``_patch_input_gradient``) and
-    the kernel gradient of the direct convolution."""
+    """dx (``_patch_input_gradient`` for a first layer, else ``_input_gradient``) and the kernel
+    gradient of the direct convolution."""
     x, kernel = residuals
     shapes = dict(x_shape=x.shape, strides=strides, padding=padding)
     if _few_taps(kernel.shape, x.dtype) and min(sum(padding, ())) >= 0:
-        dx = lax.platform_dependent(g, kernel, cpu=functools.partial(_patch_input_gradient, **shapes),
-                                    default=functools.partial(_input_gradient, **shapes))
+        dx = _patch_input_gradient(g, kernel, **shapes)
     else:
         dx = _input_gradient(g, kernel, **shapes)
     dkernel = jax.vjp(lambda k: _direct_conv(x, k, strides, padding), kernel)[1](g)[0]
@@ -227,8 +272,8 @@ _conv2d.defvjp(_conv2d_fwd, _conv2d_bwd)
 
 
 class Conv(nn.Module):
-    """Drop-in for ``nn.Conv`` (NHWC): the same parameters (``kernel`` (KH,KW,Cin,Cout),
-    ``bias``), initialisers and outputs, computed with ``conv2d``."""
+    """``nn.Conv(features, kernel_size, strides, padding)`` (NHWC) computed with ``conv2d``: the
+    same parameters (``kernel`` (KH,KW,Cin,Cout), ``bias``), initialisers and outputs."""
 
     features: int
     kernel_size: tuple
@@ -238,37 +283,20 @@ class Conv(nn.Module):
     bias_init: Callable = nn.initializers.zeros
 
     @nn.compact
-    def __call__(self, x, channels=None):
-        """x (N,H,W,Cin) -> (N,H',W',features); with ``channels`` (N,) int, a 1x1 convolution
-        computes only output channel ``channels[i]`` of image i: (N,H',W') (a class score map
-        without the other classes' work)."""
-        kernel = self.param("kernel", self.kernel_init, (*self.kernel_size, x.shape[-1], self.features))
+    def __call__(self, x):
+        kernel = self.param(
+            "kernel", self.kernel_init, (*self.kernel_size, x.shape[-1], self.features)
+        )
         bias = self.param("bias", self.bias_init, (self.features,))
         x, kernel, bias = nn.dtypes.promote_dtype(x, kernel, bias)
-        if channels is None:
-            return self.convolve(x, kernel) + bias
-        return self._selected_channels(x, kernel, bias, channels)
-
-    def _selected_channels(self, x, kernel, bias, channels):
-        if tuple(self.kernel_size) != (1, 1) or tuple(self.strides) != (1, 1):
-            raise ValueError(f"{self.name or type(self).__name__}: selecting output channels needs a 1x1 "
-                             f"stride-1 convolution, got kernel {tuple(self.kernel_size)} stride {tuple(self.strides)}")
-        padding = self.padding
-        if isinstance(padding, str):
-            padding = lax.padtype_to_pads(x.shape[1:3], (1, 1), (1, 1), padding)
-        x = jnp.pad(x, ((0, 0), *padding, (0, 0)))
-        return jnp.einsum("nhwc,cn->nhw", x, kernel[0, 0][:, channels]) + bias[channels][:, None, None]
+        return self.convolve(x, kernel) + bias
 
     def convolve(self, x, kernel):
         return conv2d(x, kernel, self.strides, self.padding)
 
 
 @jax.custom_vjp
-def dense(x, kernel):
-    """x (..., I) @ kernel (I, O) -> (..., O), with the same numbers and gradients as
-    ``x @ kernel``. The input gradient is computed as ``(kernel @ g^T)^T``: JAX's own rule
-    gives XLA:CPU ``g @ kernel^T``, which it runs without its GEMM kernels for a row-major
-    kernel (VGG16's fc6 input gradient: 415 ms at batch 2, 35 ms so)."""
+def _dense(x, kernel):
     return x @ kernel
 
 
@@ -284,12 +312,18 @@ def _dense_bwd(residuals, g):
     return dx, rows.T @ cols
 
 
-dense.defvjp(_dense_fwd, _dense_bwd)
+_dense.defvjp(_dense_fwd, _dense_bwd)
+
+
+@reverse_mode_only
+def dense(x, kernel):
+    """x (..., I) @ kernel (I, O) -> (..., O), with the input gradient as ``(kernel @ g^T)^T``."""
+    return _dense(x, kernel)
 
 
 class Dense(nn.Module):
-    """Drop-in for ``nn.Dense``: the same parameters (``kernel`` (I,O), ``bias``), initialisers
-    and outputs, computed with ``dense``."""
+    """``nn.Dense(features)`` computed with ``dense``: the same parameters (``kernel`` (I,O),
+    ``bias``), initialisers and outputs."""
 
     features: int
     kernel_init: Callable = nn.initializers.lecun_normal()
@@ -301,26 +335,6 @@ class Dense(nn.Module):
         bias = self.param("bias", self.bias_init, (self.features,))
         x, kernel, bias = nn.dtypes.promote_dtype(x, kernel, bias)
         return dense(x, kernel) + bias
-
-
-def adaptive_avg_pool(x, output_size):
-    """PyTorch's AdaptiveAvgPool2d for x (N,H,W,C) -> (N, oh, ow, C); static shapes."""
-    height, width = x.shape[1:3]
-    out_h, out_w = output_size
-    if (height, width) == (out_h, out_w):
-        return x
-    if height % out_h == 0 and width % out_w == 0:
-        kh, kw = height // out_h, width // out_w
-        return nn.avg_pool(x, (kh, kw), (kh, kw))
-
-    def bins(size, out):
-        return [(i * size // out, -(-(i + 1) * size // out)) for i in range(out)]
-
-    rows = []
-    for h0, h1 in bins(height, out_h):
-        cols = [jnp.mean(x[:, h0:h1, w0:w1], axis=(1, 2)) for w0, w1 in bins(width, out_w)]
-        rows.append(jnp.stack(cols, axis=1))
-    return jnp.stack(rows, axis=1)
 
 
 def _phase_taps(kernel_size: int, stride: int, phase: int):
@@ -336,12 +350,10 @@ def _phase_taps(kernel_size: int, stride: int, phase: int):
 
 def conv_transpose_subpixel(x, kernel, strides):
     """``lax.conv_transpose(x, kernel, strides, 'SAME')`` (flax ``nn.ConvTranspose`` with
-    ``padding='SAME'``) computed as stride_h * stride_w ordinary convolutions on x, one per
-    output phase, interleaved. x (N,H,W,Cin), kernel (KH,KW,Cin,Cout) -> (N, sh*H, sw*W, Cout).
-
-    The same numbers as the input-dilated convolution XLA would run, without multiplying the
-    inserted zeros, and its gradients are ordinary convolutions too (the DCGAN's 128->64
-    upsampling: gradient 154 ms as a dilated convolution, 22 ms so; PyTorch 15 ms)."""
+    ``padding='SAME'``) as stride_h * stride_w ordinary convolutions on x, one per output phase,
+    interleaved: x (N,H,W,Cin), kernel (KH,KW,Cin,Cout) -> (N, sh*H, sw*W, Cout). The same
+    numbers as the input-dilated convolution XLA would run, without multiplying the inserted
+    zeros, and its gradients are ordinary convolutions too."""
     (kh, kw), (sh, sw) = kernel.shape[:2], strides
     rows = []
     for ph in range(sh):
@@ -357,12 +369,11 @@ def conv_transpose_subpixel(x, kernel, strides):
     return y.reshape(n, height * sh, width * sw, channels)
 
 
-class ConvTransposeSubpixel(Conv):
-    """Drop-in for ``nn.ConvTranspose(features, kernel_size, strides, padding='SAME')``: the
-    same parameters (``kernel`` (KH,KW,Cin,Cout), ``bias``) and outputs, computed with
-    ``conv_transpose_subpixel``."""
+class ConvTranspose(Conv):
+    """``nn.ConvTranspose(features, kernel_size, strides, padding='SAME')`` computed with
+    ``conv_transpose_subpixel``: the same parameters (``kernel`` (KH,KW,Cin,Cout), ``bias``)."""
 
     def convolve(self, x, kernel):
         if self.padding != "SAME":
-            raise ValueError(f"ConvTransposeSubpixel: only padding='SAME', got {self.padding!r}")
+            raise ValueError(f"jaxdl.cpu.ConvTranspose: only padding='SAME', got {self.padding!r}")
         return conv_transpose_subpixel(x, kernel, self.strides)

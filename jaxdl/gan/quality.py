@@ -9,6 +9,7 @@
 The classifier (``mnist_cnn``) is trained once and cached on disk, keyed by the training
 data's hash, the seed and the epochs, so every run scores with the same network.
 """
+
 import hashlib
 
 import jax
@@ -37,11 +38,17 @@ def data_hash(*arrays) -> str:
 def to_classifier_input(images):
     """Images (N, H, W[, 1]) uint8 0..255 or float in [0, 1] -> float32 (N, 28, 28, 1) in [0, 1]."""
     images = jnp.asarray(images)
-    images = images.astype(jnp.float32) / 255.0 if images.dtype == jnp.uint8 else images.astype(jnp.float32)
+    images = (
+        images.astype(jnp.float32) / 255.0
+        if images.dtype == jnp.uint8
+        else images.astype(jnp.float32)
+    )
     if images.ndim == 3:
         images = images[..., None]
     if images.shape[1:3] != (INPUT_SIZE, INPUT_SIZE):
-        images = jax.image.resize(images, (len(images), INPUT_SIZE, INPUT_SIZE, images.shape[-1]), "linear")
+        images = jax.image.resize(
+            images, (len(images), INPUT_SIZE, INPUT_SIZE, images.shape[-1]), "linear"
+        )
     return images
 
 
@@ -52,15 +59,29 @@ def quality_classifier(x_train, y_train, *, seed: int = 0, epochs: int = 4, cach
     path = cache_dir(cache) / f"gan_quality_{ARCH}_{key}_s{seed}_e{epochs}.npz"
     if path.is_file():
         return load_params(path, ARCH)[0], path, False
-    params = fit_classifier(get_model(ARCH), np.asarray(to_classifier_input(x_train)), np.asarray(y_train),
-                            epochs=epochs, batch_size=128, learning_rate=1e-3, seed=seed)
-    save_params(path, params, {"architecture": ARCH, "seed": seed, "epochs": epochs, "data_sha256_16": key})
+    params = fit_classifier(
+        get_model(ARCH),
+        np.asarray(to_classifier_input(x_train)),
+        np.asarray(y_train),
+        epochs=epochs,
+        batch_size=128,
+        learning_rate=1e-3,
+        seed=seed,
+    )
+    save_params(
+        path, params, {"architecture": ARCH, "seed": seed, "epochs": epochs, "data_sha256_16": key}
+    )
     return params, path, True
 
 
 def classifier_accuracy(params, x, y) -> float:
     """Top-1 accuracy of the quality classifier on images x (uint8 or [0,1] floats)."""
-    return float((predict_classes(get_model(ARCH), params, np.asarray(to_classifier_input(x))) == np.asarray(y)).mean())
+    return float(
+        (
+            predict_classes(get_model(ARCH), params, np.asarray(to_classifier_input(x)))
+            == np.asarray(y)
+        ).mean()
+    )
 
 
 @jax.jit
@@ -110,10 +131,14 @@ def quality_scores(params, images, reference_stats, labels=None) -> dict:
     ``inception_score``, ``frechet_distance`` to ``reference_stats`` (from ``gaussian_stats``
     of the reference features) and, when the requested ``labels`` are given, ``label_accuracy``."""
     probs, features = classifier_outputs(params, to_classifier_input(images))
-    scores = {"inception_score": inception_score(probs),
-              "frechet_distance": frechet_distance(gaussian_stats(features), reference_stats)}
+    scores = {
+        "inception_score": inception_score(probs),
+        "frechet_distance": frechet_distance(gaussian_stats(features), reference_stats),
+    }
     if labels is not None:
-        scores["label_accuracy"] = float((np.asarray(probs).argmax(axis=1) == np.asarray(labels)).mean())
+        scores["label_accuracy"] = float(
+            (np.asarray(probs).argmax(axis=1) == np.asarray(labels)).mean()
+        )
     return scores
 
 

@@ -12,19 +12,22 @@ Methods (``make_step(method=...)``):
 
 A batch is ``{"xs": (B,32,32,3) uint8, "ys": (B,) int, "xt": (B,32,32,3) uint8}``.
 """
+
 import chex
 import jax
 import jax.numpy as jnp
 import optax
 
-from jaxdl.grl import annealed_learning_rate, reversal_schedule
-from jaxdl.models.dann import AUGMENTATIONS, INPUT_NORMS
+from jaxdl.dann.grl import annealed_learning_rate, reversal_schedule
+from jaxdl.dann.network import AUGMENTATIONS, INPUT_NORMS
 from jaxdl.train.state import create_state, step_key
 
 METHODS = ("source_only", "dann", "no_reversal", "pseudo")
 
 
-def make_optimizer(name: str, total_steps: int, mu0: float = 0.01, alpha: float = 10.0, beta: float = 0.75):
+def make_optimizer(
+    name: str, total_steps: int, mu0: float = 0.01, alpha: float = 10.0, beta: float = 0.75
+):
     """The paper's SGD (momentum 0.9) or Adam, both with the annealed learning rate
     ``mu0 / (1 + alpha p)^beta``."""
     schedule = annealed_learning_rate(total_steps, mu0, alpha, beta)
@@ -48,11 +51,20 @@ def domain_loss_and_accuracy(domain_logits, n_source: int):
     return loss, jnp.mean((domain_logits > 0) == (labels > 0.5))
 
 
-def make_step(model, optimizer, method: str, total_steps: int, gamma: float = 10.0, scale: float = 1.0,
-              threshold: float = 0.9, input_norm: str = "scale", augment: str = "none"):
+def make_step(
+    model,
+    optimizer,
+    method: str,
+    total_steps: int,
+    gamma: float = 10.0,
+    scale: float = 1.0,
+    threshold: float = 0.9,
+    input_norm: str = "scale",
+    augment: str = "none",
+):
     """``step(state, batch) -> (state, metrics)`` for ``method`` (see the module docstring);
-    ``input_norm``: a key of ``jaxdl.models.dann.INPUT_NORMS``; ``augment``: a key of
-    ``jaxdl.models.dann.AUGMENTATIONS`` applied to the source images (per-step key)."""
+    ``input_norm``: a key of ``jaxdl.dann.network.INPUT_NORMS``; ``augment``: a key of
+    ``jaxdl.dann.network.AUGMENTATIONS`` applied to the source images (per-step key)."""
     preprocess, augmentation = INPUT_NORMS[input_norm], AUGMENTATIONS[augment]
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; expected one of {METHODS}")
@@ -69,11 +81,19 @@ def make_step(model, optimizer, method: str, total_steps: int, gamma: float = 10
         confident = probs_t.max(-1) >= threshold
         pseudo_ce = optax.softmax_cross_entropy_with_integer_labels(logits[n:], probs_t.argmax(-1))
         pseudo_loss = jnp.sum(confident * pseudo_ce) / jnp.maximum(confident.sum(), 1)
-        total = class_loss + {"dann": domain_loss, "no_reversal": domain_loss,
-                              "pseudo": lam * pseudo_loss}.get(method, 0.0)
-        metrics = {"loss": total, "class_loss": class_loss, "domain_loss": domain_loss,
-                   "domain_acc": domain_acc, "source_acc": jnp.mean(logits[:n].argmax(-1) == batch["ys"]),
-                   "confident_frac": confident.mean()}
+        total = class_loss + {
+            "dann": domain_loss,
+            "no_reversal": domain_loss,
+            "pseudo": lam * pseudo_loss,
+        }.get(method, 0.0)
+        metrics = {
+            "loss": total,
+            "class_loss": class_loss,
+            "domain_loss": domain_loss,
+            "domain_acc": domain_acc,
+            "source_acc": jnp.mean(logits[:n].argmax(-1) == batch["ys"]),
+            "confident_frac": confident.mean(),
+        }
         return total, metrics
 
     def step(state, batch):
@@ -85,8 +105,11 @@ def make_step(model, optimizer, method: str, total_steps: int, gamma: float = 10
         (_, metrics), grads = grad_fn(state.params, batch, lam, step_key(state))
         chex.assert_trees_all_equal_shapes_and_dtypes(grads, state.params)
         updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
-        new = state.replace(step=state.step + 1, params=optax.apply_updates(state.params, updates),
-                            opt_state=opt_state)
+        new = state.replace(
+            step=state.step + 1,
+            params=optax.apply_updates(state.params, updates),
+            opt_state=opt_state,
+        )
         return new, {**metrics, "lam": lam}
 
     return step
@@ -105,8 +128,10 @@ def make_apply(model, batch_size: int = 1000, input_norm: str = "scale"):
     def apply(params, images):
         n = len(images)
         pad = (-n) % batch_size
-        padded = jnp.concatenate([jnp.asarray(images), jnp.zeros((pad, *images.shape[1:]), images.dtype)])
-        outs = [chunk(params, padded[i: i + batch_size]) for i in range(0, n + pad, batch_size)]
+        padded = jnp.concatenate(
+            [jnp.asarray(images), jnp.zeros((pad, *images.shape[1:]), images.dtype)]
+        )
+        outs = [chunk(params, padded[i : i + batch_size]) for i in range(0, n + pad, batch_size)]
         return tuple(jnp.concatenate(parts)[:n] for parts in zip(*outs))
 
     return apply
@@ -118,6 +143,8 @@ def evaluate(apply, params, source, target) -> dict:
     ls, _, ds = apply(params, source[0])
     lt, _, dt = apply(params, target[0])
     domain_acc = (jnp.sum(ds <= 0) + jnp.sum(dt > 0)) / (len(ds) + len(dt))
-    return {"source_acc": float(jnp.mean(ls.argmax(-1) == source[1])),
-            "target_acc": float(jnp.mean(lt.argmax(-1) == target[1])),
-            "domain_acc": float(domain_acc)}
+    return {
+        "source_acc": float(jnp.mean(ls.argmax(-1) == source[1])),
+        "target_acc": float(jnp.mean(lt.argmax(-1) == target[1])),
+        "domain_acc": float(domain_acc),
+    }

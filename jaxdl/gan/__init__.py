@@ -1,0 +1,16 @@
+"""Chapter 4's method in one place: the DCGAN / conditional DCGAN networks (``networks``), the
+losses and the D-then-G training step (``train``), and the classifier-based quality scores
+(``quality``: Inception Score, Frechet distance, label accuracy)."""
+
+from jaxdl.gan.networks import Discriminator, Generator
+from jaxdl.gan.train import GAN, discriminator_loss, from_uint8, generator_loss, to_unit
+
+__all__ = [
+    "Generator",
+    "Discriminator",
+    "GAN",
+    "discriminator_loss",
+    "generator_loss",
+    "to_unit",
+    "from_uint8",
+]

@@ -1,1 +1,0 @@
-"""Scores of generated samples (classifier Inception Score, Frechet distance, label accuracy)."""
