@@ -2,28 +2,40 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-slow install bench clean
+.PHONY: demo test test-slow lint install install-dev bench clean
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
+
+# the library alone (what `make demo` needs), then the test and PyTorch extras on top
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[test,torch]'
-	touch $(STAMP)
+	touch $(VENV)/.installed $@
 
-install: $(STAMP)
+install: $(VENV)/.installed
 
-demo: $(STAMP)
+install-dev: $(VENV)/.installed-dev
+
+demo: $(VENV)/.installed
 	$(BIN)/jaxdl demo --out runs/demo
 
-test: $(STAMP)
+test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q -m "not slow" --timeout 900
 
-test-slow: $(STAMP)
+test-slow: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q -m slow --timeout 900
 
-bench: $(STAMP)
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/bench_inference.py
 
 clean:
