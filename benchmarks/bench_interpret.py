@@ -140,7 +140,7 @@ def jax_cases_of(kern, params, x, targets, bounds, args) -> dict:
     """The JAX side of every case on the kernel set ``kern`` (a ``Kernels``)."""
     module = get_model("squeezenet1_1", layers=kern.layers)
     fn, key = kern.logits_fn(module), jax.random.key(2)
-    smooth = SmoothGradConfig(samples=args.samples, batch=args.smooth_batch)
+    smooth = SmoothGradConfig(samples=args.samples, batch_size=args.smooth_batch)
     viz = preset("default", steps=args.viz_steps, frame_every=args.viz_steps)
     return {
         "saliency": lambda: saliency(fn, params, x, targets),
@@ -157,7 +157,7 @@ def main():
     parser.add_argument(
         "--smooth-batch",
         type=int,
-        default=SmoothGradConfig.batch,
+        default=SmoothGradConfig.batch_size,
         help="SmoothGrad noisy copies per gradient call, over all images, both frameworks "
         "(default: %(default)s)",
     )

@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from experiments.common import Kernels, build_apply, load_weights, preprocessing
+from experiments.common import Kernels, build_apply, load_weights, preprocessing, weights_record
 from experiments.configs.basics import BasicsConfig as Config
 from experiments.digits import digits_classifier
 from experiments.predict import classify, evaluate_folder, read_labels, top_k
@@ -27,7 +27,7 @@ VAL_SUBSET = "imagenet/val_subset"
 
 
 def quick(config: Config) -> Config:
-    return dataclasses.replace(config, images=config.images[:2], eval_images=100)
+    return dataclasses.replace(config, image_indices=config.image_indices[:2], eval_images=100)
 
 
 def parameter_table(arch: str):
@@ -75,12 +75,15 @@ def imagenet_sections(config: Config, workdir: Path, data: Path, kernels: Kernel
     weights = config.weights or str(data / WEIGHTS)
     params, meta = load_weights(config.model, weights)
     with np.load(data / IMAGES, allow_pickle=False) as archive:
-        images, labels = archive["X"][list(config.images)], archive["y"][list(config.images)]
+        images, labels = (
+            archive["X"][list(config.image_indices)],
+            archive["y"][list(config.image_indices)],
+        )
     inputs, logits = classify(config.model, params, meta, list(images), layers=kernels.layers)
     indices, probs = top_k(logits, 5)
     norm = preprocessing(meta)["norm"]
     figures, lines = [], []
-    for i, (index, label) in enumerate(zip(config.images, labels)):
+    for i, (index, label) in enumerate(zip(config.image_indices, labels)):
         names = [imagenet.short_name(int(c)) for c in indices[i]]
         fig = viz.prediction_figure(
             images[i],
@@ -98,12 +101,13 @@ def imagenet_sections(config: Config, workdir: Path, data: Path, kernels: Kernel
         params, inputs[:1], stop_at=config.layer
     )
     fig = viz.activation_grid_figure(
-        maps[0], title=f"{config.model} {config.layer} on image {config.images[0]}"
+        maps[0], title=f"{config.model} {config.layer} on image {config.image_indices[0]}"
     )
     activation_figure = viz.save_figure(fig, workdir / f"activations_{config.layer}.png").name
     numbers = {
         "top5_hits": int((indices == labels[:, None]).any(axis=1).sum()),
         "n_images": len(labels),
+        "weights": weights_record(weights),
     }
     sections = [
         {
@@ -130,7 +134,7 @@ def imagenet_sections(config: Config, workdir: Path, data: Path, kernels: Kernel
             data / VAL_SUBSET / "images",
             files[: config.eval_images],
             y[: config.eval_images],
-            progress=False,
+            progress=True,
             layers=kernels.layers,
         )
         numbers.update({f"val_{k}": v for k, v in result.items()})

@@ -9,6 +9,7 @@ import importlib
 import sys
 
 from jaxdl import __version__, cpu
+from jaxdl.train.checkpoint import CheckpointError
 
 # Each module exposes register(subparsers) adding its commands (func=handler(args)).
 COMMAND_MODULES = (
@@ -33,13 +34,23 @@ def build_parser():
     return parser
 
 
+# what a bad input, a missing or damaged file or a diverged run raises: one line, exit 2
+USER_ERRORS = (ValueError, OSError, CheckpointError, FloatingPointError)
+
+
+def one_line(error: Exception) -> str:
+    """The message of ``error`` on one line (without JAX's appended traceback note)."""
+    text = str(error).split("\n--------------------")[0]
+    return " ".join(text.split()) or type(error).__name__
+
+
 def main(argv=None):
     cpu.configure()  # before JAX starts its backends (a no-op with a warning after)
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
-    except (ValueError, FileNotFoundError) as e:
-        print(f"jaxdl: error: {e}", file=sys.stderr)
+    except USER_ERRORS as e:
+        print(f"jaxdl: error: {one_line(e)}", file=sys.stderr)
         return 2
     return 0
 

@@ -2,7 +2,10 @@
 results output."""
 
 import dataclasses
+import datetime
+import hashlib
 import json
+import subprocess
 import sys
 from pathlib import Path
 from typing import Callable
@@ -15,7 +18,7 @@ from jaxdl.data.images import load_image
 from jaxdl.interpret import ModuleLogits
 from jaxdl.layers import FLAX, Layers
 from jaxdl.models import MODELS, get_model, get_spec
-from jaxdl.weights import load_params, sidecar_path
+from jaxdl.weights import META_KEY, load_params
 
 KERNEL_CHOICES = ("auto", "cpu", "flax")
 
@@ -48,8 +51,16 @@ def pick_kernels(choice: str = "auto") -> Kernels:
     return Kernels("cpu", cpu.LAYERS, cpu.normal)
 
 
-def add_model_args(parser, default_model="squeezenet1_1", weights_required=True):
-    """--model, --weights and --kernels, shared by every command that runs an ImageNet network."""
+# the ImageNet weights in the data folder, per architecture
+DATA_WEIGHTS = {
+    "squeezenet1_1": "weights/squeezenet1_1_onnx_zoo",
+    "squeezenet1_0_caffe": "weights/squeezenet1_0_deep_compression",
+}
+
+
+def add_model_args(parser, default_model="squeezenet1_1"):
+    """--model, --weights, --data, --resample and --kernels, shared by every command that runs
+    an ImageNet network."""
     imagenet_models = [
         name for name, spec in MODELS.items() if spec.in_channels == 3 and spec.input_size >= 224
     ]
@@ -61,9 +72,18 @@ def add_model_args(parser, default_model="squeezenet1_1", weights_required=True)
     )
     parser.add_argument(
         "--weights",
-        required=weights_required,
-        help="converted .npz (python -m weights_convert) or a source checkpoint: "
-        "torchvision .pth/.safetensors/.npz, ONNX-zoo .npy folder or .onnx",
+        help="converted .npz (python -m weights_convert) or a source checkpoint: torchvision "
+        ".pth/.safetensors/.npz, ONNX-zoo .npy folder or .onnx (default: the data folder's "
+        "weights of --model, for " + ", ".join(DATA_WEIGHTS) + ")",
+    )
+    parser.add_argument("--data", help="data folder (default: $JAXDL_DATA or ../shared/data)")
+    parser.add_argument(
+        "--resample",
+        choices=imagenet.RESAMPLE,
+        default="auto",
+        help="auto: images already at the network's input size go in unresampled, others are "
+        "resized and centre-cropped as the weights expect; always: resample every image "
+        "(default: %(default)s)",
     )
     add_kernels_arg(parser)
 
@@ -78,20 +98,29 @@ def add_kernels_arg(parser) -> None:
     )
 
 
-def load_weights(model: str, weights):
+def default_weights(model: str, data) -> Path | None:
+    """The data folder's weights of ``model`` (``DATA_WEIGHTS``), when there."""
+    from jaxdl.paths import data_root
+
+    root = data_root(data)
+    if model in DATA_WEIGHTS and root is not None and (root / DATA_WEIGHTS[model]).exists():
+        return root / DATA_WEIGHTS[model]
+    return None
+
+
+def load_weights(model: str, weights, data=None):
     """``(params, meta)`` from a converted jaxdl file, or converted on the fly from a source
-    checkpoint (torchvision .pth/.safetensors/.npz, ONNX-zoo .npy folder or .onnx)."""
+    checkpoint (torchvision .pth/.safetensors/.npz, ONNX-zoo .npy folder or .onnx); without
+    ``weights`` the data folder's weights of ``model``."""
     get_spec(model)  # validates the name
+    weights = weights or default_weights(model, data)
     if weights is None:
         raise ValueError(
-            f"--weights is required for {model}: a converted .npz or a source checkpoint"
+            f"--weights is required for {model}: a converted .npz or a source checkpoint "
+            "(the data folder holds none for it)"
         )
     path = Path(weights)
-    if (
-        path.is_file()
-        and path.suffix == ".npz"
-        and (sidecar_path(path).is_file() or _is_jaxdl_npz(path))
-    ):
+    if path.is_file() and _is_jaxdl_npz(path):
         return load_params(path, model)
     from weights_convert import convert_file
 
@@ -99,12 +128,13 @@ def load_weights(model: str, weights):
 
 
 def _is_jaxdl_npz(path: Path) -> bool:
-    """A converted file keeps Flax names ('conv1/kernel'); torchvision keys have dots."""
+    """Whether ``path`` (any name) is a converted file: an .npz holding jaxdl's metadata or Flax
+    names ('conv1/kernel'; torchvision keys have dots)."""
     try:
         with np.load(path, allow_pickle=False) as data:
-            return any(name.endswith("/kernel") for name in data.files)
-    except (OSError, ValueError):
-        return False  # the converter reports the damaged file
+            return META_KEY in data.files or any(name.endswith("/kernel") for name in data.files)
+    except (OSError, ValueError, EOFError):
+        return False  # not an .npz: the converter reads it, or reports the damaged file
 
 
 def preprocessing(meta: dict) -> dict:
@@ -117,9 +147,9 @@ def preprocessing(meta: dict) -> dict:
     }
 
 
-def read_inputs(paths):
-    """Image files and/or ``.npz`` files (``X`` (N,H,W,3) uint8, optional ``y``) ->
-    ``(images list of uint8 arrays, labels list (None where unknown), names)``."""
+def read_inputs(paths, classes: int = 1000):
+    """Image files and/or ``.npz`` files (``X`` (N,H,W,3) uint8, optional ``y`` in
+    0..classes-1) -> ``(images list of uint8 arrays, labels list (None where unknown), names)``."""
     images, labels, names = [], [], []
     for path in map(Path, paths):
         if path.suffix == ".npz":
@@ -132,6 +162,13 @@ def read_inputs(paths):
                 y = data["y"] if "y" in data.files else [None] * len(x)
             if x.ndim != 4:
                 raise ValueError(f"{path}: 'X' must be (N,H,W,C), got shape {x.shape}")
+            if len(y) != len(x):
+                raise ValueError(f"{path}: 'y' holds {len(y)} labels for {len(x)} images")
+            bad = [i for i, v in enumerate(y) if v is not None and not 0 <= int(v) < classes]
+            if bad:
+                raise ValueError(
+                    f"{path}: label y[{bad[0]}] = {int(y[bad[0]])} is outside 0..{classes - 1}"
+                )
             images += list(x)
             labels += [None if v is None else int(v) for v in y]
             names += [f"{path.stem}_{i:03d}" for i in range(len(x))]
@@ -173,6 +210,81 @@ def print_result(payload: dict) -> None:
     """The closing JSON line every command prints, so results can be checked by script."""
     print(json.dumps(payload, default=_jsonable))
     sys.stdout.flush()
+
+
+def _git_commit() -> str | None:
+    """The commit of the checkout jaxdl runs from (with '+changes' when it has uncommitted ones),
+    or None outside a git checkout."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return f"{commit}+changes" if dirty else commit
+
+
+def provenance(data=None) -> dict:
+    """Where a run came from: the command line, the date, the commit, the data folder."""
+    return {
+        "command": sys.argv,
+        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "commit": _git_commit(),
+        "data_folder": str(data) if data else None,
+    }
+
+
+def sha256_of(path) -> str:
+    """sha256 of a file, or of a folder's files (their relative names and bytes, sorted)."""
+    path, digest = Path(path), hashlib.sha256()
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    for file in files:
+        if file != path:
+            digest.update(file.relative_to(path).as_posix().encode())
+        with open(file, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def weights_record(path) -> dict:
+    """The weights a chapter used: path and sha256, for its results."""
+    return {"path": str(path), "sha256": sha256_of(path)}
+
+
+class StepBar:
+    """A tqdm bar of training steps whose clock starts once the first step is done, so that
+    step's compile time does not enter the rate or the ETA; ``bar(step)`` as a loop progress
+    callback, ``close()`` at the end."""
+
+    def __init__(self, total: int, desc: str):
+        self.total, self.desc, self.bar = total, desc, None
+
+    def __call__(self, step: int, record=None) -> None:
+        from tqdm import tqdm
+
+        if self.bar is None:
+            self.bar = tqdm(
+                total=self.total, initial=step, desc=self.desc, unit="step", leave=False
+            )
+        else:
+            self.bar.update(step - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def run_info(kernels: Kernels | None = None) -> dict:

@@ -10,6 +10,7 @@ Without MNIST it falls back to scikit-learn's digits, upsampled to 28x28.
 """
 
 import dataclasses
+import sys
 import time
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import numpy as np
 import optax
 from tqdm import tqdm
 
-from experiments.common import Kernels
+from experiments.common import Kernels, StepBar
 from experiments.configs.gan import GANConfig as Config
 from experiments.tables import write_table
 from jaxdl import viz
@@ -37,6 +38,7 @@ CLASSES = 10
 GRID = 10  # the fixed batch: 10 x 10 samples
 DIGITS_SIZE = 1400  # training images of the sklearn-digits fallback
 DIGITS_CLASSIFIER_EPOCHS = 20  # its quality classifier sees few images per epoch
+SMOKE_STEPS = 2000  # below this, samples are labelled a smoke run (digits take a few thousand)
 
 
 def quick(config: Config) -> Config:
@@ -137,15 +139,19 @@ def loss_figure(logger: MetricsLogger):
     return fig
 
 
-def class_by_z_figure(images, title: str):
-    """The practical's test figure: (100, S, S) with row = class, column = fixed z."""
+def samples_figure(images, title: str, conditional: bool):
+    """The fixed batch (100, S, S) as a 10x10 grid; conditional: the practical's test figure,
+    row = requested class, column = fixed z."""
     fig, ax = viz.new_figure(1, 1, size=(7, 7))
     ax.imshow(viz.image_grid(np.asarray(images), GRID, fill=0.5), cmap="gray", vmin=0, vmax=1)
-    size = images.shape[1] + 2
-    ax.set_yticks(np.arange(GRID) * size + size / 2 - 1, [str(c) for c in range(GRID)])
-    ax.set_xticks(np.arange(GRID) * size + size / 2 - 1, [f"z{c}" for c in range(GRID)])
-    ax.set_ylabel("requested class y")
-    ax.set_xlabel("fixed noise z")
+    if conditional:
+        size = images.shape[1] + 2
+        ax.set_yticks(np.arange(GRID) * size + size / 2 - 1, [str(c) for c in range(GRID)])
+        ax.set_xticks(np.arange(GRID) * size + size / 2 - 1, [f"z{c}" for c in range(GRID)])
+        ax.set_ylabel("requested class y")
+        ax.set_xlabel("fixed noise z")
+    else:
+        ax.axis("off")
     ax.set_title(title)
     return fig
 
@@ -163,7 +169,8 @@ def train(config: Config, gan: GAN, sampler, x_train, y_train, workdir: Path):
     checkpointer = Checkpointer(workdir / "checkpoints", every=config.checkpoint_every, keep=2)
     logger = MetricsLogger(workdir)
     z, y = fixed_batch(config)
-    bar = tqdm(total=config.steps, desc="gan", unit="step", leave=False)
+    bar = StepBar(config.steps, f"{model_kind(config)} training")
+    resumed_from = (checkpointer.latest_step() or 0) if config.resume else 0
     resume, target, start, reason = config.resume, 0, time.perf_counter(), "steps"
     try:
         while True:
@@ -180,7 +187,7 @@ def train(config: Config, gan: GAN, sampler, x_train, y_train, workdir: Path):
                 logger=logger,
                 log_every=min(50, config.sample_every),
                 resume=resume,
-                progress=lambda step, record: bar.update(step - bar.n),
+                progress=bar,
             )
             resume, target = False, int(state.step)
             save_grid(sampler(state, z, y), workdir / "samples" / f"step_{target:06d}.png")
@@ -198,7 +205,13 @@ def train(config: Config, gan: GAN, sampler, x_train, y_train, workdir: Path):
     finally:
         bar.close()
         checkpointer.close()
-    return state, logger, time.perf_counter() - start, reason
+    return state, logger, time.perf_counter() - start, reason, int(state.step) - resumed_from
+
+
+def model_kind(config: Config) -> str:
+    if not config.conditional:
+        return "DCGAN"
+    return "cDCGAN" + ("" if config.d_sees_labels else " with cD(x)")
 
 
 def score(
@@ -208,9 +221,21 @@ def score(
     crop = slice(2, 30) if config.image_size == 32 else slice(None)
     x_train28, x_test28 = x_train[:, crop, crop], x_test[:, crop, crop]
     epochs = config.classifier_epochs if len(x_train) > DIGITS_SIZE else DIGITS_CLASSIFIER_EPOCHS
-    params, path, trained = quality.quality_classifier(
-        x_train28, y_train, seed=config.seed, epochs=epochs
-    )
+    path = quality.classifier_path(x_train28, y_train, seed=config.seed, epochs=epochs)
+    if path.is_file():
+        print(f"jaxdl: gan: scoring classifier read from the cache {path}", file=sys.stderr)
+    else:
+        print(
+            f"jaxdl: gan: training the scoring classifier (mnist_cnn, {epochs} epochs); it is "
+            f"cached as {path}",
+            file=sys.stderr,
+        )
+    with tqdm(
+        total=epochs * (len(x_train28) // 128), desc="scoring classifier", unit="step", leave=False
+    ) as bar:
+        params, path, trained = quality.quality_classifier(
+            x_train28, y_train, seed=config.seed, epochs=epochs, progress=bar.update
+        )
     reference = quality.reference_stats(params, x_test28)
     n = min(config.eval_samples, len(x_train))
     key_z = jax.random.key(config.seed + 2)
@@ -231,13 +256,11 @@ def run(config: Config, workdir: Path, data: Path | None, kernels: Kernels = Ker
     x_train, y_train, x_test, y_test, source = load_data(data, config.image_size)
     gan = build_gan(config, kernels.layers)
     sampler = make_sampler(gan)
-    state, logger, seconds, reason = train(config, gan, sampler, x_train, y_train, workdir)
-    steps = int(state.step)
-    kind = (
-        ("cDCGAN" + ("" if config.d_sees_labels else " with cD(x)"))
-        if config.conditional
-        else "DCGAN"
+    state, logger, seconds, reason, steps_run = train(
+        config, gan, sampler, x_train, y_train, workdir
     )
+    steps = int(state.step)
+    kind = model_kind(config)
 
     frames = sorted((workdir / "samples").glob("step_*.png"))
     from PIL import Image
@@ -245,13 +268,12 @@ def run(config: Config, workdir: Path, data: Path | None, kernels: Kernels = Ker
     viz.save_gif([np.asarray(Image.open(f)) for f in frames], workdir / "progress.gif", fps=4)
     viz.save_figure(loss_figure(logger), workdir / "losses.png")
     final = sampler(state, *fixed_batch(config))
-    title = f"{kind} after {steps} steps"
-    fig = class_by_z_figure(final, title) if config.conditional else None
-    sample_figure = (
-        "class_by_z.png" if fig is not None else frames[-1].relative_to(workdir).as_posix()
+    smoke = steps < SMOKE_STEPS
+    title = f"{kind} after {steps} steps" + (
+        "\n(a smoke run: too few steps to learn the digits)" if smoke else ""
     )
-    if fig is not None:
-        viz.save_figure(fig, workdir / sample_figure)
+    sample_figure = "class_by_z.png" if config.conditional else "samples.png"
+    viz.save_figure(samples_figure(final, title, config.conditional), workdir / sample_figure)
 
     fake, real, facts = score(config, sampler, state, x_train, y_train, x_test, y_test)
     label_accuracy = {"label_accuracy": fake.get("label_accuracy")}
@@ -302,7 +324,12 @@ def run(config: Config, workdir: Path, data: Path | None, kernels: Kernels = Ker
         {
             "title": f"{kind}: samples"
             + (" (row = class, column = z)" if config.conditional else ""),
-            "text": f"Samples of the fixed noise batch after {steps} steps.",
+            "text": f"Samples of the fixed noise batch after {steps} steps"
+            + (
+                f": a smoke run, far too short to learn the digits ({SMOKE_STEPS}+ steps needed)."
+                if smoke
+                else "."
+            ),
             "figures": [sample_figure],
             "table": None,
         },
@@ -317,7 +344,8 @@ def run(config: Config, workdir: Path, data: Path | None, kernels: Kernels = Ker
         "model": kind,
         "steps": steps,
         "train_seconds": round(seconds, 1),
-        "steps_per_second": round(steps / max(seconds, 1e-9), 2),
+        "steps_run": steps_run,
+        "steps_per_second": round(steps_run / max(seconds, 1e-9), 2),
         "stopped_by": reason,
         "data_source": source,
         "mnist": source.startswith("MNIST"),

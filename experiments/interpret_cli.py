@@ -8,7 +8,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from experiments.common import add_model_args, pick_kernels, print_result, read_inputs
+from experiments.common import (
+    add_model_args,
+    default_weights,
+    pick_kernels,
+    print_result,
+    read_inputs,
+)
 from experiments.configs import replace_fields
 from experiments.interpret_figures import saliency_figure
 from experiments.runner import add_config_args, given_fields
@@ -34,6 +40,7 @@ from jaxdl.interpret import (
     smoothgrad,
     upsample_maps,
 )
+from jaxdl.models import get_spec
 
 
 def to_uint8_images(s: Subject, x) -> np.ndarray:
@@ -197,15 +204,27 @@ def _targeted(args) -> bool:
 
 
 def _command(args):
-    images, labels, names = read_inputs(args.images)
+    if not args.images:  # classviz from noise: one blank start image of the network's size
+        if args.command != "classviz" or args.from_images:
+            raise ValueError(f"{args.command}: expected image files or .npz files to work on")
+        size = get_spec(args.model).input_size
+        args.images, images, labels, names = (
+            [],
+            [np.zeros((size, size, 3), np.uint8)],
+            [None],
+            ["noise"],
+        )
+    else:
+        images, labels, names = read_inputs(args.images)
     kernels = pick_kernels(args.kernels)
     s = imagenet_subject(
         args.model,
-        args.weights,
+        args.weights or default_weights(args.model, args.data),
         kernels,
         images,
         [-1 if v is None else v for v in labels],
         getattr(args, "layer", "fire9"),
+        args.resample,
     )
     logits = s.logits_fn(s.params, s.x)
     if args.target is not None:
@@ -268,7 +287,14 @@ def register(subparsers):
             epilog=f"--save-npz keys: {keys}; {COMMON_KEYS}.",
         )
         p.add_argument(
-            "images", nargs="+", help="image files, or .npz files holding X (N,H,W,3) uint8 and y"
+            "images",
+            nargs="*" if name == "classviz" else "+",
+            help="image files, or .npz files holding X (N,H,W,3) uint8 and y"
+            + (
+                " (classviz: only with --from-images; from noise it needs none)"
+                if name == "classviz"
+                else ""
+            ),
         )
         add_model_args(p)
         p.add_argument(

@@ -26,7 +26,7 @@ def overlay(ax, image, heat, title):
 
 def saliency_figure(subject: Subject, rows, maps: dict, predicted, path: Path) -> str:
     """Fig. 2.1-2.4: the image (true/predicted label) and one column per map, per row index."""
-    fig, axes = viz.new_figure(len(rows), 1 + len(maps), size=(2.6, 2.6))
+    fig, axes = viz.new_figure(len(rows), 1 + len(maps), size=(3.1, 2.6))
     axes = np.asarray(axes).reshape(len(rows), 1 + len(maps))
     for r, i in enumerate(rows):
         image = subject.display(subject.x[i])
@@ -39,9 +39,10 @@ def saliency_figure(subject: Subject, rows, maps: dict, predicted, path: Path) -
             if title.startswith("Grad-CAM"):
                 overlay(axes[r, c], image, np.asarray(values[i]), title)
             else:
-                axes[r, c].imshow(np.asarray(values[i]), cmap="hot")
+                shown = axes[r, c].imshow(np.asarray(values[i]), cmap="hot")
                 axes[r, c].set_title(title, fontsize=9)
                 axes[r, c].axis("off")
+                fig.colorbar(shown, ax=axes[r, c], fraction=0.046, pad=0.02)
     return viz.save_figure(fig, path).name
 
 
@@ -78,11 +79,10 @@ def grid_figure(subject: Subject, classes, images_by_row: dict, label: str, path
     return viz.save_figure(fig, path).name
 
 
-def trajectory_figure(subject: Subject, frames, title: str, path: Path) -> str:
-    """One class visualisation's frames side by side."""
-    strip = viz.image_grid(np.stack([subject.display(f) for f in frames]), ncols=len(frames))
-    fig, ax = viz.new_figure(1, 1, size=(2 * len(frames), 2.4))
-    ax.imshow(strip)
-    ax.set_title(title)
-    ax.axis("off")
+def trajectory_figure(subject: Subject, frames, frame_every: int, title: str, path: Path) -> str:
+    """One class visualisation's frames side by side, each labelled with its step."""
+    fig, axes = viz.new_figure(1, len(frames), size=(2, 2.3))
+    for step, (ax, frame) in enumerate(zip(np.atleast_1d(axes), frames)):
+        _show(ax, subject.display(frame), f"step {step * frame_every}", fontsize=8)
+    fig.suptitle(title)
     return viz.save_figure(fig, path).name

@@ -31,11 +31,14 @@ def top_k(logits, k: int = 5):
     return np.asarray(indices), np.asarray(values)
 
 
-def classify(model, params, meta, images, batch_size: int = 32, layers=FLAX):
-    """uint8 images (list of (H,W,C)) -> (network inputs (N,S,S,3), logits (N,1000))."""
+def classify(model, params, meta, images, batch_size: int = 32, layers=FLAX, resample="auto"):
+    """uint8 images (list of (H,W,C)) -> (network inputs (N,S,S,3), logits (N,1000));
+    ``resample`` as in ``imagenet.preprocess``."""
     pre = preprocessing(meta)
     apply = jax.jit(build_apply(model, layers))
-    inputs = jnp.concatenate([imagenet.preprocess(jnp.asarray(im), **pre) for im in images])
+    inputs = jnp.concatenate(
+        [imagenet.preprocess(jnp.asarray(im), **pre, resample=resample) for im in images]
+    )
     logits = jnp.concatenate(
         [apply(params, inputs[i : i + batch_size])[0] for i in range(0, len(inputs), batch_size)]
     )
@@ -43,10 +46,11 @@ def classify(model, params, meta, images, batch_size: int = 32, layers=FLAX):
 
 
 def predict(args):
-    params, meta = load_weights(args.model, args.weights)
+    params, meta = load_weights(args.model, args.weights, args.data)
     images, labels, names = read_inputs(args.images)
+    kernels = pick_kernels(args.kernels)
     inputs, logits = classify(
-        args.model, params, meta, images, layers=pick_kernels(args.kernels).layers
+        args.model, params, meta, images, layers=kernels.layers, resample=args.resample
     )
     indices, probs = top_k(logits, 5)
     norm = preprocessing(meta)["norm"]
@@ -79,14 +83,14 @@ def predict(args):
 
 
 def activations(args):
-    params, meta = load_weights(args.model, args.weights)
+    params, meta = load_weights(args.model, args.weights, args.data)
     images, _, names = read_inputs(args.images)
     pre = preprocessing(meta)
     apply = build_apply(args.model, pick_kernels(args.kernels).layers)
     out = Path(args.out)
     figures = []
     for image, name in zip(images, names):
-        x = imagenet.preprocess(jnp.asarray(image), **pre)
+        x = imagenet.preprocess(jnp.asarray(image), **pre, resample=args.resample)
         maps, _ = jax.jit(apply, static_argnames="stop_at")(params, x, stop_at=args.layer)
         if maps.ndim != 4:
             raise ValueError(
@@ -130,7 +134,9 @@ def evaluate_folder(
 
     top1 = top5 = n = 0
     start = time.perf_counter()
-    bar = tqdm(total=len(paths), unit="img", desc="eval", disable=not progress)
+    bar = tqdm(
+        total=len(paths), unit="img", desc="ImageNet accuracy", disable=not progress, leave=False
+    )
     for images, y in prefetch(decoded(), size=3):
         x = imagenet.normalize(jnp.asarray(images, jnp.float32) / 255.0, pre["norm"])
         best = np.asarray(jax.lax.top_k(apply(params, x)[0], 5)[1])
@@ -150,13 +156,13 @@ def evaluate_folder(
 
 
 def eval_imagenet(args):
-    params, meta = load_weights(args.model, args.weights)
+    params, meta = load_weights(args.model, args.weights, args.data)
     files, labels = read_labels(args.labels)
     result = evaluate_folder(
         args.model,
         params,
         meta,
-        args.images,
+        args.image_dir,
         files,
         labels,
         args.batch_size,
@@ -201,8 +207,12 @@ def register(subparsers):
         '{"top1": ..., "top5": ..., "n": ...}.',
     )
     add_model_args(p)
-    p.add_argument("--images", required=True, help="folder of images")
-    p.add_argument("--labels", required=True, help="file with '<file> <class 0..999>' per line")
-    p.add_argument("--batch-size", type=int, default=50)
-    p.add_argument("--json", action="store_true", help="print only the JSON line")
+    p.add_argument("--image-dir", required=True, help="folder of images (required)")
+    p.add_argument(
+        "--labels", required=True, help="file with '<file> <class 0..999>' per line (required)"
+    )
+    p.add_argument(
+        "--batch-size", type=int, default=50, help="images per network call (default: %(default)s)"
+    )
+    p.add_argument("--json", action="store_true", help="print only the JSON line (default: off)")
     p.set_defaults(func=eval_imagenet)

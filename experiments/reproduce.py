@@ -9,27 +9,30 @@ and the report says so.
 import dataclasses
 import importlib
 import json
+import os
+import platform
 import time
 from pathlib import Path
 
-from experiments.common import Kernels, add_kernels_arg, pick_kernels, print_result
+from experiments.common import (
+    Kernels,
+    add_kernels_arg,
+    pick_kernels,
+    print_result,
+    provenance,
+    run_info,
+)
 from experiments.report import write_report
-from experiments.runner import CHAPTERS, is_done, run_experiment
-from jaxdl.paths import data_root
+from experiments.runner import (
+    CHAPTERS,
+    is_done,
+    missing_data,
+    resolve_data,
+    run_experiment,
+    summary_line,
+)
 
-# What each chapter reads from the data folder to run on real data.
-REQUIRES = {
-    "basics": ("weights/squeezenet1_1_onnx_zoo", "imagenet/imagenet_val_25.npz"),
-    "transfer": ("weights/squeezenet1_1_onnx_zoo", "scene15"),
-    "visualize": ("weights/squeezenet1_1_onnx_zoo", "imagenet/imagenet_val_25.npz"),
-    "dann": ("mnist/mnist.npz", "mnist_m/mnist_m.npz"),
-    "gan": ("mnist/mnist.npz",),
-}
 VGG16_PATTERNS = ("vgg16*.npz", "vgg16*.pth", "vgg16*.safetensors")
-
-
-def missing_data(chapter: str, data: Path | None) -> list[str]:
-    return [rel for rel in REQUIRES.get(chapter, ()) if data is None or not (data / rel).exists()]
 
 
 def find_vgg16(weights_dir: Path | None) -> Path | None:
@@ -45,13 +48,21 @@ def same_config(workdir: Path, config) -> bool:
     return saved == json.loads(json.dumps(dataclasses.asdict(config)))
 
 
-def plan(data: Path | None, weights_dir: Path | None, quick: bool):
-    """[(folder name, chapter, config)] and the notes saying what runs on what."""
+def plan(
+    data: Path | None, weights_dir: Path | None, quick: bool, explicit_data: bool = False, only=None
+):
+    """[(folder name, chapter, config)] and the notes saying what runs on what; an explicit
+    ``--data`` lacking a chapter's data is an error."""
     notes, runs = [], []
     for chapter, module_name in CHAPTERS.items():
         module = importlib.import_module(module_name)
         config = module.quick(module.Config()) if quick else module.Config()
         missing = missing_data(chapter, data)
+        if missing and explicit_data and (not only or chapter in only):
+            raise ValueError(
+                f"--data {data} lacks {', '.join(missing)}, which the {chapter} chapter "
+                "needs (README, 'Data layout'); leave out --data to run on embedded data"
+            )
         if missing:
             notes.append(
                 f"{chapter}: {', '.join(missing)} not found in {data or 'any data folder'}: "
@@ -88,10 +99,19 @@ def reproduce(
     only=None,
     progress=print,
     kernels: Kernels = Kernels(),
+    explicit_data: bool = False,
 ) -> dict:
-    """Run (or re-use) every chapter, then write the report; returns the summary."""
+    """Run (or re-use) every chapter, then write the report; returns the summary. What runs on
+    which data is said (``progress``) before anything runs."""
+    runs, notes = plan(data, weights_dir, quick, explicit_data, only)
+    notes.insert(
+        0,
+        f"jaxdl reproduce{' --quick' if quick else ''}: data folder "
+        f"{data or 'none (embedded data)'}",
+    )
+    for note in notes:
+        progress(note)
     out.mkdir(parents=True, exist_ok=True)
-    runs, notes = plan(data, weights_dir, quick)
     chapters, summary = [], {}
     for folder, chapter, config in runs:
         if only and chapter not in only:
@@ -103,25 +123,33 @@ def reproduce(
         else:
             progress(f"{folder}: running ({'quick' if quick else 'full'} config)")
             module = importlib.import_module(CHAPTERS[chapter])
-            results = run_experiment(chapter, module.run, config, workdir, data, kernels)
+            # a folder that holds no finished run of this config is replaced, never trained into
+            results = run_experiment(
+                chapter, module.run, config, workdir, data, kernels, force=True
+            )
+            progress(summary_line(folder, workdir, results))
         results["config"] = json.loads((workdir / "config.json").read_text())["config"]
         chapters.append((folder, results))
         summary[folder] = {
             "wall_seconds": results.get("wall_seconds"),
             "figures": len(results.get("figures", [])),
         }
-    notes.insert(
-        0,
-        f"jaxdl reproduce{' --quick' if quick else ''}: data folder "
-        f"{data or 'none (embedded data)'}",
-    )
-    md, html = write_report(out, chapters, notes)
+    facts = provenance(data)
+    header = {
+        "date": facts["date"],
+        "commit": facts["commit"] or "unknown (not a git checkout)",
+        "host": f"{platform.node()} ({platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} cores)",
+        "command": " ".join(facts["command"]),
+        **{"backend": run_info(kernels)["backend"], "kernels": kernels.name},
+    }
+    md, html = write_report(out, chapters, notes, header)
     return {"report_md": str(md), "report_html": str(html), "chapters": summary, "notes": notes}
 
 
 def _command(args):
     start = time.perf_counter()
-    data = data_root(args.data)
+    data, explicit = resolve_data(args.data)
     weights_dir = Path(args.weights) if args.weights else (data / "weights" if data else None)
     summary = reproduce(
         data,
@@ -131,13 +159,22 @@ def _command(args):
         force=args.force,
         only=args.only,
         kernels=pick_kernels(args.kernels),
+        explicit_data=explicit,
     )
-    for note in summary["notes"]:
-        print(note)
     print(f"report: {summary['report_md']} and {summary['report_html']}")
     print_result(
         {"command": args.command, "seconds": round(time.perf_counter() - start, 1), **summary}
     )
+
+
+DESCRIPTIONS = {
+    "reproduce": "Run every chapter with its default config (--quick: its fast setting) into "
+    "--out and write report.md and a self-contained report.html. Finished chapters (a DONE "
+    "marker and the same config) are re-used, so an interrupted run continues where it stopped; "
+    "a chapter whose real data is missing runs on embedded data, and the report says so.",
+    "demo": "jaxdl reproduce --quick: every chapter's fast setting on the data at hand (embedded "
+    "data offline), into --out, with report.md and report.html.",
+}
 
 
 def register(subparsers):
@@ -145,7 +182,7 @@ def register(subparsers):
         ("reproduce", "runs/reproduce", "run every chapter and write report.md / report.html"),
         ("demo", "runs/demo", "reproduce --quick on the data at hand (embedded data offline)"),
     ):
-        p = subparsers.add_parser(name, help=help_text, description=__doc__)
+        p = subparsers.add_parser(name, help=help_text, description=DESCRIPTIONS[name])
         p.add_argument(
             "--data",
             help="data folder (default: $JAXDL_DATA or ../shared/data; embedded data where absent)",
@@ -156,10 +193,19 @@ def register(subparsers):
         )
         p.add_argument("--out", default=default_out, help="output folder (default: %(default)s)")
         if name == "reproduce":
-            p.add_argument("--quick", action="store_true", help="each chapter's fast setting")
-        p.add_argument("--force", action="store_true", help="re-run chapters that finished earlier")
+            p.add_argument(
+                "--quick", action="store_true", help="each chapter's fast setting (default: off)"
+            )
         p.add_argument(
-            "--only", nargs="+", choices=sorted(CHAPTERS), help="run only these chapters"
+            "--force",
+            action="store_true",
+            help="re-run chapters that finished earlier (default: off)",
+        )
+        p.add_argument(
+            "--only",
+            nargs="+",
+            choices=sorted(CHAPTERS),
+            help="run only these chapters (default: all)",
         )
         add_kernels_arg(p)
         p.set_defaults(func=_command, quick=name == "demo")

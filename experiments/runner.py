@@ -8,7 +8,11 @@ seed) and the ``DONE`` marker that lets ``jaxdl reproduce`` skip finished chapte
 """
 
 import argparse
+import contextlib
 import importlib
+import os
+import shutil
+import sys
 import time
 import typing
 from pathlib import Path
@@ -19,6 +23,7 @@ from experiments.common import (
     add_kernels_arg,
     pick_kernels,
     print_result,
+    provenance,
     run_info,
     write_json,
 )
@@ -26,22 +31,106 @@ from jaxdl.options import help_of
 from jaxdl.paths import data_root
 
 DONE = "DONE"
+LOCK = ".lock"
 
 
 def is_done(workdir) -> bool:
     return (Path(workdir) / DONE).is_file()
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
+
+
+@contextlib.contextmanager
+def run_lock(workdir: Path):
+    """Hold ``workdir/.lock`` (this process's pid) while a run writes into ``workdir``: a second
+    run into the same folder refuses instead of mixing its files in; a lock left by a process
+    that died is taken over."""
+    lock = workdir / LOCK
+    for _ in range(2):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            break
+        except FileExistsError:
+            text = lock.read_text().strip() if lock.exists() else ""
+            pid = int(text) if text.isdigit() else None
+            if pid is not None and pid != os.getpid() and _pid_alive(pid):
+                raise ValueError(
+                    f"{workdir}: another run (pid {pid}) is writing into this folder; "
+                    "wait for it to finish or choose another --out"
+                ) from None
+            lock.unlink(missing_ok=True)  # stale: its process is gone
+    else:
+        raise ValueError(f"{workdir}: cannot take the run lock {lock}")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(f"{os.getpid()}\n")
+        yield
+    finally:
+        lock.unlink(missing_ok=True)
+
+
+def prepare_workdir(workdir: Path, resume: bool = False, force: bool = False) -> None:
+    """Decide, before any work, what a run does with ``workdir``: an empty or new folder is
+    used; a folder holding a run is continued with ``resume``, deleted and started again with
+    ``force``, and otherwise refused (never trained into, then failing on old checkpoints);
+    anything else (a file, a folder of other files) is refused."""
+    if workdir.exists() and not workdir.is_dir():
+        raise ValueError(f"--out {workdir}: is a file; expected a folder for the run")
+    contents = [p for p in workdir.iterdir() if p.name != LOCK] if workdir.is_dir() else []
+    if not contents:
+        if resume:
+            raise ValueError(f"--resume: {workdir} holds no run to resume")
+        return
+    if not (workdir / "config.json").is_file():
+        raise ValueError(
+            f"--out {workdir}: the folder holds files but no jaxdl run "
+            "(no config.json); choose an empty or new folder"
+        )
+    if resume:
+        return
+    if not force:
+        kind = "a finished run" if is_done(workdir) else "an unfinished run"
+        raise ValueError(
+            f"{workdir} holds {kind}: pass --resume to continue it, --force to delete "
+            "it and start again, or choose another --out"
+        )
+    for path in contents:
+        shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
+
+
 def run_experiment(
-    name: str, run_fn, config, workdir, data=None, kernels: Kernels = Kernels()
+    name: str, run_fn, config, workdir, data=None, kernels: Kernels = Kernels(), force=False
 ) -> dict:
-    """Run ``run_fn(config, workdir, data, kernels)``, recording config, timing and results."""
+    """Run ``run_fn(config, workdir, data, kernels)`` into ``workdir`` (``prepare_workdir``:
+    ``config.resume`` continues a run there, ``force`` replaces it), under the run lock,
+    recording config, provenance, timing and results."""
     workdir = Path(workdir)
+    if workdir.exists() and not workdir.is_dir():
+        raise ValueError(f"--out {workdir}: is a file; expected a folder for the run")
     workdir.mkdir(parents=True, exist_ok=True)
+    with run_lock(workdir):
+        prepare_workdir(workdir, getattr(config, "resume", False), force)
+        return _run_locked(name, run_fn, config, workdir, data, kernels)
+
+
+def _run_locked(name, run_fn, config, workdir: Path, data, kernels: Kernels) -> dict:
     (workdir / DONE).unlink(missing_ok=True)
     write_json(
         workdir / "config.json",
-        {"experiment": name, "config": configs.to_dict(config), **run_info(kernels)},
+        {
+            "experiment": name,
+            "config": configs.to_dict(config),
+            **provenance(data),
+            **run_info(kernels),
+        },
     )
     start = time.perf_counter()
     results = run_fn(config, workdir, data, kernels)
@@ -65,6 +154,50 @@ CHAPTERS = {
     "dann": "experiments.dann",
     "gan": "experiments.gan",
 }
+# What each chapter reads from the data folder to run on real data.
+REQUIRES = {
+    "basics": ("weights/squeezenet1_1_onnx_zoo", "imagenet/imagenet_val_25.npz"),
+    "transfer": ("weights/squeezenet1_1_onnx_zoo", "scene15"),
+    "visualize": ("weights/squeezenet1_1_onnx_zoo", "imagenet/imagenet_val_25.npz"),
+    "dann": ("mnist/mnist.npz", "mnist_m/mnist_m.npz"),
+    "gan": ("mnist/mnist.npz",),
+}
+
+
+def missing_data(chapter: str, data: Path | None) -> list[str]:
+    return [rel for rel in REQUIRES.get(chapter, ()) if data is None or not (data / rel).exists()]
+
+
+def resolve_data(explicit) -> tuple[Path | None, bool]:
+    """``(data folder or None, whether it was given explicitly)``: ``--data`` must exist; without
+    it ``$JAXDL_DATA`` or ``../shared/data`` when present (``jaxdl.paths.data_root``)."""
+    if explicit:
+        if not Path(explicit).is_dir():
+            raise ValueError(f"--data {explicit}: no such folder")
+        return Path(explicit), True
+    return data_root(), False
+
+
+def chapter_data(chapter: str, explicit) -> Path | None:
+    """The data folder a chapter runs on: an explicit ``--data`` must hold the chapter's data (an
+    error naming what is missing); otherwise, where the default folder lacks it, the chapter
+    runs on embedded data and this says so on stderr before it starts."""
+    data, given = resolve_data(explicit)
+    missing = missing_data(chapter, data)
+    if missing and given:
+        raise ValueError(
+            f"--data {data} lacks {', '.join(missing)}, which the {chapter} chapter "
+            "needs (README, 'Data layout'); leave out --data to run on embedded data"
+        )
+    if missing:
+        where = data or "no data folder ($JAXDL_DATA or ../shared/data)"
+        print(
+            f"jaxdl: {chapter}: {', '.join(missing)} not in {where}: running on embedded data",
+            file=sys.stderr,
+        )
+    else:
+        print(f"jaxdl: {chapter}: data from {data}", file=sys.stderr)
+    return data
 
 
 def _show(value) -> str:
@@ -143,14 +276,32 @@ def config_from_args(cls, args, quick=None):
     return configs.override(config, list(getattr(args, "set", None) or ()))
 
 
+SKIP_IN_SUMMARY = ("wall_seconds", "devices", "seed", "runs", "steps_run")
+
+
+def summary_line(name: str, workdir: Path, results: dict) -> str:
+    """One line saying a chapter finished: its time, its folder and its first headline numbers."""
+    numbers = [
+        f"{key} {value:.4g}" if isinstance(value, float) else f"{key} {value}"
+        for key, value in results.items()
+        if isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and key not in SKIP_IN_SUMMARY
+    ][:5]
+    return (
+        f"jaxdl: {name} finished in {results.get('wall_seconds', 0):.0f} s -> "
+        f"{workdir / 'results.json'}" + (f": {', '.join(numbers)}" if numbers else "")
+    )
+
+
 def _run_command(args):
     module = importlib.import_module(CHAPTERS[args.chapter])
     config = config_from_args(module.Config, args, module.quick)
     workdir = Path(args.out or f"runs/{args.chapter}")
     kernels = pick_kernels(args.kernels)
-    results = run_experiment(
-        args.chapter, module.run, config, workdir, data_root(args.data), kernels
-    )
+    data = chapter_data(args.chapter, args.data)
+    results = run_experiment(args.chapter, module.run, config, workdir, data, kernels, args.force)
+    print(summary_line(args.chapter, workdir, results), file=sys.stderr)
     print_result(results)
 
 
@@ -168,7 +319,7 @@ def register(subparsers):
         sub = chapters.add_parser(
             name,
             help=(module.__doc__ or "").strip().splitlines()[0],
-            description=module.__doc__,
+            description=(module.__doc__ or "").replace("``", ""),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         sub.add_argument("--out", help=f"output folder (default: runs/{name})")
@@ -180,10 +331,15 @@ def register(subparsers):
             "--quick", action="store_true", help="the quick setting used by the demo (default: off)"
         )
         sub.add_argument(
+            "--force",
+            action="store_true",
+            help="delete a run already in --out and start again (default: off)",
+        )
+        sub.add_argument(
             "--set",
             action="append",
             metavar="KEY=VALUE",
-            help="override any config field, nested ones dotted: --set pgd.steps=20",
+            help="override a config field, nested ones dotted: --set pgd.steps=20 (default: none)",
         )
         add_kernels_arg(sub)
         add_config_args(sub, module.Config)

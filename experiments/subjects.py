@@ -39,7 +39,8 @@ class Subject:
         return rgb[..., 0] if rgb.shape[-1] == 1 else rgb
 
     def label(self, index) -> str:
-        return self.class_names[int(index)]
+        """The class name of ``index``; "unknown" for -1 (an image file carries no label)."""
+        return "unknown" if int(index) < 0 else self.class_names[int(index)]
 
 
 def has_imagenet(config, data: Path | None) -> bool:
@@ -52,12 +53,15 @@ def has_imagenet(config, data: Path | None) -> bool:
 
 
 def imagenet_subject(
-    model: str, weights, kernels: Kernels, images, labels, gradcam_layer: str
+    model: str, weights, kernels: Kernels, images, labels, gradcam_layer: str, resample="auto"
 ) -> Subject:
-    """The ImageNet network ``model`` with ``weights`` on uint8 ``images`` (labels -1: unknown)."""
+    """The ImageNet network ``model`` with ``weights`` on uint8 ``images`` (labels -1: unknown;
+    ``resample`` as in ``imagenet.preprocess``: images at the input size go in as given)."""
     params, meta = load_weights(model, weights)
     pre = preprocessing(meta)
-    x = jnp.concatenate([imagenet.preprocess(jnp.asarray(im), **pre) for im in images])
+    x = jnp.concatenate(
+        [imagenet.preprocess(jnp.asarray(im), **pre, resample=resample) for im in images]
+    )
     module = get_model(model, layers=kernels.layers)
     names = tuple(imagenet.short_name(i) for i in range(1000))
     return Subject(
@@ -75,11 +79,15 @@ def imagenet_subject(
 
 
 def chapter_subject(config, data: Path | None, kernels: Kernels) -> Subject:
-    """The chapter's subject: ``config.images`` of imagenet_val_25.npz, else the digits CNN."""
+    """The chapter's subject: ``config.image_indices`` of imagenet_val_25.npz, else the digits
+    CNN."""
     if not has_imagenet(config, data):
         return digits_subject(config, kernels)
     with np.load(data / IMAGES, allow_pickle=False) as archive:
-        images, labels = archive["X"][list(config.images)], archive["y"][list(config.images)]
+        images, labels = (
+            archive["X"][list(config.image_indices)],
+            archive["y"][list(config.image_indices)],
+        )
     return imagenet_subject(
         config.model,
         config.weights or str(data / WEIGHTS),
@@ -92,7 +100,7 @@ def chapter_subject(config, data: Path | None, kernels: Kernels) -> Subject:
 
 def digits_subject(config, kernels: Kernels) -> Subject:
     digits = digits_classifier(config.seed, kernels.layers)
-    picked = np.arange(len(config.images))
+    picked = np.arange(len(config.image_indices))
     x = jnp.asarray(digits.x_test[picked])
     return Subject(
         "digits CNN",

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from experiments.common import Kernels, load_weights, preprocessing
+from experiments.common import Kernels, load_weights, preprocessing, weights_record
 from experiments.configs.transfer import TransferConfig as Config
 from experiments.tables import write_table
 from jaxdl import viz
@@ -212,7 +212,7 @@ def misclassified_figure(images, y_true, y_pred, classes, title, count: int = 12
     chosen = np.sort(np.random.default_rng(seed).permutation(wrong)[:count])
     cols = 6
     rows = max(1, -(-len(chosen) // cols))
-    fig, axes = viz.new_figure(rows, cols, size=(2.2, 2.4))
+    fig, axes = viz.new_figure(rows, cols, size=(2.2, 2.9))
     axes = np.atleast_1d(axes).ravel()
     for ax in axes:
         ax.axis("off")
@@ -220,7 +220,7 @@ def misclassified_figure(images, y_true, y_pred, classes, title, count: int = 12
         ax.imshow(images(i), cmap="gray")
         ax.set_title(f"{classes[y_true[i]]}\n-> {classes[y_pred[i]]}", fontsize=8)
     fig.suptitle(title)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.96), h_pad=1.5)
     return fig
 
 
@@ -452,7 +452,7 @@ def scene15_run(config: Config, workdir: Path, data: Path, kernels: Kernels) -> 
             "n_test": len(test),
             "skipped_files": len(dataset.skipped),
             "standard_split": dataset.standard_split,
-            "weights": str(weights),
+            "weights": weights_record(weights),
             "data_source": "15-Scene",
         },
     )

@@ -14,8 +14,9 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
+from tqdm import tqdm
 
-from experiments.common import Kernels
+from experiments.common import Kernels, weights_record
 from experiments.configs.visualize import VisualizeConfig as Config
 from experiments.interpret_figures import (
     fooling_figure,
@@ -24,7 +25,7 @@ from experiments.interpret_figures import (
     saliency_figure,
     trajectory_figure,
 )
-from experiments.subjects import Subject, chapter_subject, has_imagenet, resolve_class
+from experiments.subjects import WEIGHTS, Subject, chapter_subject, has_imagenet, resolve_class
 from experiments.tables import write_table
 from jaxdl import viz
 from jaxdl.interpret import (
@@ -52,7 +53,7 @@ REGULARISATION = ("l2_reg", "blur_every", "blur_sigma", "jitter")  # what a clas
 def quick(config: Config) -> Config:
     return dataclasses.replace(
         config,
-        images=config.images[:5],
+        image_indices=config.image_indices[:5],
         examples=1,
         fool_targets=config.fool_targets[:1],
         smoothgrad=dataclasses.replace(config.smoothgrad, samples=10),
@@ -164,7 +165,7 @@ def fooling_section(config: Config, s: Subject, workdir: Path, kernels: Kernels)
         "figures": figures,
         "table": table,
         "text": f"Normalised gradient ascent (lr {config.fool.learning_rate}, at most "
-        f"{config.fool.max_iters} steps) on {len(s.labels)} images, pixels kept in range: {text}.",
+        f"{config.fool.steps} steps) on {len(s.labels)} images, pixels kept in range: {text}.",
     }
 
 
@@ -293,13 +294,17 @@ def class_viz_section(config: Config, s: Subject, workdir: Path, kernels: Kernel
             for c, clip in zip(classes, frames):
                 figures.append(
                     viz.save_gif(
-                        [s.display(f) for f in clip], workdir / f"classviz_{c}.gif", fps=4
+                        [s.display(f) for f in clip],
+                        workdir / f"classviz_{c}.gif",
+                        fps=4,
+                        labels=[f"step {i * frame_every}" for i in range(len(clip))],
                     ).name
                 )
             figures.append(
                 trajectory_figure(
                     s,
                     frames[0],
+                    frame_every,
                     f"{s.label(classes[0])}: every {frame_every} iterations (0..{steps})",
                     workdir / "classviz_iterations.png",
                 )
@@ -373,7 +378,11 @@ SECTIONS = (
 def run(config: Config, workdir: Path, data: Path | None, kernels: Kernels = Kernels()) -> dict:
     subject = chapter_subject(config, data, kernels)
     numbers, sections = {}, []
-    for section_fn in SECTIONS:
+    bar = tqdm(SECTIONS, desc="chapter 2", unit="section", leave=False)
+    for section_fn in bar:
+        bar.set_description(
+            f"chapter 2: {section_fn.__name__.removesuffix('_section').replace('_', ' ')}"
+        )
         more, section = section_fn(config, subject, workdir, kernels)
         numbers.update(more)
         sections.append(section)
@@ -389,6 +398,7 @@ def run(config: Config, workdir: Path, data: Path | None, kernels: Kernels = Ker
         "model": subject.name,
         **numbers,
         "imagenet_weights": imagenet_data,
+        "weights": weights_record(config.weights or data / WEIGHTS) if imagenet_data else None,
         "figures": figures,
         "sections": sections,
     }

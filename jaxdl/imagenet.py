@@ -41,19 +41,29 @@ def _check_image_rank(images):
         )
 
 
-@functools.partial(jax.jit, static_argnames=("size", "resize", "norm"))
+RESAMPLE = ("auto", "always")
+
+
+@functools.partial(jax.jit, static_argnames=("size", "resize", "norm", "resample"))
 def preprocess(
-    images, size: int = 224, resize: int | None = 256, norm: Normalization = TORCHVISION
+    images,
+    size: int = 224,
+    resize: int | None = 256,
+    norm: Normalization = TORCHVISION,
+    resample: str = "auto",
 ):
     """Images -> network input (N, size, size, 3) float32.
 
     ``images``: uint8 in 0..255 or float in [0, 1]; (H,W), (H,W,C) or (N,H,W,C) with C in
-    {1, 3, 4}. With ``resize`` the shorter side is resized (bilinear, antialiased) to
-    ``resize`` (the longer side truncated, as torchvision does) and the centre ``size`` x ``size``
-    crop is taken (torchvision's
-    Resize(256) + CenterCrop(224)); with ``resize=None`` the image is resized to
-    ``size`` x ``size`` directly.
+    {1, 3, 4}. With ``resample="auto"`` images already ``size`` x ``size`` go in as they are
+    (the CS231n convention: the network sees the very pixels given). Other images, and every
+    image with ``resample="always"``, are resampled: with ``resize`` the shorter side is resized
+    (bilinear, antialiased) to ``resize`` (the longer side truncated, as torchvision does) and
+    the centre ``size`` x ``size`` crop is taken (torchvision's Resize(256) + CenterCrop(224));
+    with ``resize=None`` the image is resized to ``size`` x ``size`` directly.
     """
+    if resample not in RESAMPLE:
+        raise ValueError(f"resample: expected one of {', '.join(RESAMPLE)}, got {resample!r}")
     _check_image_rank(images)
     if images.dtype == jnp.uint8:
         images = images.astype(jnp.float32) / 255.0
@@ -61,6 +71,8 @@ def preprocess(
     if images.ndim == 3:
         images = images[None]
     n, height, width, _ = images.shape
+    if resample == "auto" and (height, width) == (size, size):
+        return normalize(images, norm)
     if resize is None:
         images = jax.image.resize(images, (n, size, size, 3), "linear", antialias=True)
     else:

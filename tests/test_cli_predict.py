@@ -105,7 +105,7 @@ def test_eval_imagenet_prints_top1_top5_n(weights, images, tmp_path, capsys):
         "eval-imagenet",
         "--weights",
         weights,
-        "--images",
+        "--image-dir",
         str(images),
         "--labels",
         str(labels),

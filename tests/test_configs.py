@@ -56,7 +56,7 @@ def test_run_writes_config_and_reruns_from_it(tmp_path, capsys, monkeypatch):
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert result["vgg16_parameters"] == 138_357_544
     assert configs.load(BasicsConfig, out / "config.json") == dataclasses.replace(
-        BasicsConfig(), seed=1, images=(0, 5), eval_images=100
+        BasicsConfig(), seed=1, image_indices=(0, 5), eval_images=100
     )
     assert (
         main(
@@ -83,7 +83,7 @@ def test_nested_method_configs_take_dotted_overrides_together():
 def test_saved_nested_config_round_trips(tmp_path):
     from experiments.configs.visualize import VisualizeConfig
 
-    config = configs.override(VisualizeConfig(), ["pgd.eps=4", "images=1,2"])
+    config = configs.override(VisualizeConfig(), ["pgd.eps=4", "image_indices=1,2"])
     path = tmp_path / "config.json"
     path.write_text(json.dumps({"config": configs.to_dict(config)}))
     assert configs.load(VisualizeConfig, path) == config

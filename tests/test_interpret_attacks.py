@@ -76,7 +76,7 @@ def test_fool_reaches_the_target_and_stops_per_image():
         [1 - int(predicted[0]), int(predicted[1]), 1 - int(predicted[2]), int(predicted[3])]
     )
     result = fool(
-        linear_logits, params, images, targets, UNIT, FoolConfig(learning_rate=0.05, max_iters=200)
+        linear_logits, params, images, targets, UNIT, FoolConfig(learning_rate=0.05, steps=200)
     )
     assert bool(jnp.all(result.success))
     assert int(result.iterations[0]) > 0 and int(result.iterations[2]) > 0
@@ -109,7 +109,7 @@ def test_fool_success_holds_for_the_8bit_image_even_on_a_razor_thin_boundary():
         return jnp.stack([-m, m], axis=1)
 
     images = jnp.full((1,) + SHAPE, 127 / 255)
-    config = FoolConfig(learning_rate=1e-3, max_iters=50)
+    config = FoolConfig(learning_rate=1e-3, steps=50)
     plain = fool(
         mean_logits, {}, images, jnp.array([1]), UNIT, dataclasses.replace(config, quantized=False)
     )

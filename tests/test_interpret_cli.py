@@ -16,10 +16,10 @@ from jaxdl.weights import save_params
 # command -> (extra flags, expected --save-npz keys with shapes for N=1 besides targets and logits)
 COMMANDS = {
     "saliency": ([], {"saliency": (1, 224, 224)}),
-    "smoothgrad": (["--samples", "2", "--batch", "2"], {"smoothgrad": (1, 224, 224)}),
+    "smoothgrad": (["--samples", "2", "--batch-size", "2"], {"smoothgrad": (1, 224, 224)}),
     "gradcam": (["--layer", "fire9"], {"gradcam": (1, 13, 13), "gradcam_upsampled": (1, 224, 224)}),
     "fool": (
-        ["--target", "wombat", "--max-iters", "3"],
+        ["--target", "wombat", "--steps", "3"],
         {
             "images": (1, 224, 224, 3),
             "iterations": (1,),
@@ -121,3 +121,44 @@ def test_images_of_the_wrong_shape_are_a_clear_error(setup, tmp_path, capsys):
     np.savez(grey, X=np.zeros((2, 224, 224), np.uint8))
     code, _, err = run_cli(capsys, "saliency", grey, "--weights", weights, "--out", tmp_path)
     assert code == 2 and "'X' must be (N,H,W,C), got shape (2, 224, 224)" in err
+
+
+@pytest.mark.torch
+def test_saliency_of_the_25_images_equals_pytorch_autograd_on_the_images_as_given(
+    squeezenet11, imagenet25, torch, tmp_path, capsys
+):
+    """The CS231n images are 224x224 already: they go in unresampled (no zoom), and the CLI's
+    saliency maps equal PyTorch autograd's on the very same pixels and weights."""
+    from tests.conftest import assert_gradients_match
+    from weights_convert.torch_models import load_converted
+
+    x, y = imagenet25
+    np.savez(tmp_path / "val25.npz", X=x, y=y)
+    params, meta = squeezenet11
+    weights = save_params(tmp_path / "sq11.npz", params, meta)
+    npz = tmp_path / "raw.npz"
+    code, _, err = run_cli(
+        capsys,
+        "saliency",
+        tmp_path / "val25.npz",
+        "--weights",
+        weights,
+        "--out",
+        tmp_path,
+        "--save-npz",
+        npz,
+    )
+    assert code == 0, err
+    ours = np.load(npz)["saliency"]
+    mean, std = np.array([0.485, 0.456, 0.406]), np.array([0.229, 0.224, 0.225])
+    inputs = ((x / 255.0 - mean) / std).astype(np.float32).transpose(0, 3, 1, 2)
+    x_torch = torch.tensor(inputs, requires_grad=True)
+    net = load_converted("squeezenet1_1", params).requires_grad_(False)
+    net(x_torch).gather(1, torch.from_numpy(y)[:, None]).sum().backward()
+    reference = x_torch.grad.abs().amax(dim=1).numpy()
+    cosine = (ours * reference).sum() / np.linalg.norm(ours) / np.linalg.norm(reference)
+    assert cosine > 0.9999, cosine
+    assert_gradients_match(ours, reference)
+    logits = np.load(npz)["logits"]
+    with torch.no_grad():
+        np.testing.assert_allclose(logits, net(torch.tensor(inputs)).numpy(), rtol=1e-4, atol=1e-4)

@@ -53,7 +53,7 @@ def test_smoothgrad_is_the_same_with_and_without_sub_batching(batch):
         params,
         images,
         targets,
-        SmoothGradConfig(samples=12, batch=24),
+        SmoothGradConfig(samples=12, batch_size=24),
         jax.random.key(3),
     )
     chunked = smoothgrad(
@@ -61,7 +61,7 @@ def test_smoothgrad_is_the_same_with_and_without_sub_batching(batch):
         params,
         images,
         targets,
-        SmoothGradConfig(samples=12, batch=batch),
+        SmoothGradConfig(samples=12, batch_size=batch),
         jax.random.key(3),
     )
     chex.assert_shape(whole, (2, 4, 5))
@@ -74,7 +74,7 @@ def test_smoothgrad_is_the_mean_of_the_per_sample_gradients():
         jax.random.uniform(jax.random.key(1), (2,) + SHAPE),
         jnp.array([1, 2]),
     )
-    config, rng = SmoothGradConfig(samples=8, batch=3, noise=0.2), jax.random.key(5)
+    config, rng = SmoothGradConfig(samples=8, batch_size=3, noise=0.2), jax.random.key(5)
     mean = smoothgrad_gradients(sine_logits, params, images, targets, config, rng)
     w = np.asarray(params["w"]).reshape(SHAPE + (3,))
     for i, key in enumerate(jax.random.split(rng, 2)):
@@ -87,7 +87,7 @@ def test_smoothgrad_is_the_mean_of_the_per_sample_gradients():
 @pytest.mark.parametrize("squared", [False, True])
 def test_smoothgrad_converges_to_the_expected_gradient(squared):
     params, image = toy_params(), jax.random.uniform(jax.random.key(1), (1,) + SHAPE)
-    config = SmoothGradConfig(samples=4000, batch=500, noise=0.5, squared=squared)
+    config = SmoothGradConfig(samples=4000, batch_size=500, noise=0.5, squared=squared)
     mean = np.asarray(
         smoothgrad_gradients(sine_logits, params, image, jnp.array([0]), config, jax.random.key(2))
     )[0]
@@ -100,10 +100,10 @@ def test_smoothgrad_converges_to_the_expected_gradient(squared):
     np.testing.assert_allclose(mean, expected, atol=0.05 * np.abs(w).max() ** (2 if squared else 1))
 
 
-@pytest.mark.parametrize("samples, batch", [(0, 2), (10, 0)])
-def test_smoothgrad_config_rejects_empty_samples_or_batch(samples, batch):
-    with pytest.raises(ValueError, match="must be >= 1"):
-        SmoothGradConfig(samples=samples, batch=batch)
+@pytest.mark.parametrize("samples, batch_size", [(0, 2), (10, 0)])
+def test_smoothgrad_config_rejects_empty_samples_or_batch(samples, batch_size):
+    with pytest.raises(ValueError, match="expected >= 1"):
+        SmoothGradConfig(samples=samples, batch_size=batch_size)
 
 
 class GapNet(nn.Module):

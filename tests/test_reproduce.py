@@ -9,6 +9,7 @@ import pytest
 
 from experiments import configs
 from experiments import reproduce as reproduce_module
+from experiments.report import PARTS
 from experiments.reproduce import reproduce
 from experiments.runner import CHAPTERS
 
@@ -17,9 +18,9 @@ TINY = {
     "basics": {},
     "transfer": {"head_steps": 10},
     "visualize": {
-        "images": (0, 1),
+        "image_indices": (0, 1),
         "smoothgrad.samples": 2,
-        "fool.max_iters": 3,
+        "fool.steps": 3,
         "pgd.steps": 2,
         "onepixel.population": 4,
         "onepixel.generations": 1,
@@ -66,18 +67,23 @@ def test_quick_report_has_every_chapter_section_and_file(tmp_path, tiny_chapters
     summary = reproduce(None, None, out, quick=True, progress=lambda m: None)
     report = (out / "report.md").read_text()
     assert set(summary["chapters"]) == set(CHAPTERS) | {"gan_conditional"}
+    assert "## Contents" in report and all(
+        f"- {key}: " in report for key in ("date", "commit", "host", "command")
+    )
     for folder in summary["chapters"]:
         results = json.loads((out / folder / "results.json").read_text())
-        assert f"## {folder}" in report and results["sections"]
+        chapter, part = PARTS[folder]
+        assert f"## {chapter}" in report and f"### {part}" in report and results["sections"]
         for section in results["sections"]:
-            assert f"### {section['title']}" in report
+            assert f"#### {section['title']}" in report
     files = referenced_files(report)
     assert files and all((out / f).is_file() for f in files), [
         f for f in files if not (out / f).is_file()
     ]
     assert "ran on embedded data" in report and "VGG16 chapters skipped" in report
     html = (out / "report.html").read_text()
-    assert html.count("base64,") == len([f for f in files if f.endswith((".png", ".gif"))])
+    pngs, gifs = (len([f for f in files if f.endswith(ext)]) for ext in (".png", ".gif"))
+    assert html.count("base64,") == pngs + 2 * gifs  # a GIF shows its last frame, then plays
 
 
 def test_interrupted_run_reuses_finished_chapters(tmp_path, monkeypatch):

@@ -126,7 +126,12 @@ def test_metrics_are_window_means_in_csv_and_jsonl(tmp_path):
     )
     assert [r["step"] for r in records] == [5, 10, 10] and records[-1] == {"step": 10, "eval": 1.5}
     assert calls == list(range(1, 11))
-    assert (tmp_path / "metrics.csv").read_text().splitlines()[0] == "step,loss,eval"
+    # one CSV per kind of record: no sparse columns, no step twice
+    assert (tmp_path / "metrics.csv").read_text().splitlines()[0] == "step,loss"
+    assert [
+        line.split(",")[0] for line in (tmp_path / "metrics.csv").read_text().splitlines()[1:]
+    ] == ["5", "10"]
+    assert (tmp_path / "metrics_eval.csv").read_text().splitlines() == ["step,eval", "10,1.5"]
     assert len((tmp_path / "metrics.jsonl").read_text().splitlines()) == 3
 
 

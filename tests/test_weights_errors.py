@@ -6,7 +6,14 @@ import shutil
 import numpy as np
 import pytest
 
-from jaxdl.weights import check_shapes, expected_shapes, load_params, read_npz, save_params
+from jaxdl.weights import (
+    META_KEY,
+    check_shapes,
+    expected_shapes,
+    load_params,
+    read_npz,
+    save_params,
+)
 from weights_convert import convert, convert_file
 
 
@@ -110,19 +117,36 @@ def test_converted_file_loaded_as_another_arch_names_the_mismatch(tmp_path):
     )
     with pytest.raises(ValueError, match="holds squeezenet1_0 weights, not squeezenet1_1"):
         load_params(path, "squeezenet1_1")
-    # without it: the first layer whose shape differs
-    path.with_suffix(".json").unlink()
+    # metadata without an architecture: the first layer whose shape differs
+    path = save_params(tmp_path / "anon.npz", params, {"preprocessing": {}})
     with pytest.raises(ValueError) as excinfo:
         load_params(path, "squeezenet1_1")
-    assert_one_line(excinfo, "conv1/bias: expected (64,), got (96,) in sq10.npz")
+    assert_one_line(excinfo, "conv1/bias: expected (64,), got (96,) in anon.npz")
 
 
-def test_converted_file_without_sidecar_needs_the_arch(sq11_npz, tmp_path):
+def test_a_copied_npz_keeps_its_metadata_without_the_sidecar(sq11_npz, tmp_path):
+    """The architecture and preprocessing travel inside the .npz: a file copied alone means what
+    it meant (a Caffe SqueezeNet 1.0 must not silently get the torchvision preprocessing)."""
     shutil.copy(sq11_npz / "converted.npz", tmp_path / "w.npz")
-    with pytest.raises(ValueError, match="no sidecar w.json"):
-        load_params(tmp_path / "w.npz")
-    params, meta = load_params(tmp_path / "w.npz", "squeezenet1_1")
-    assert meta["architecture"] == "squeezenet1_1" and "fire9" in params
+    params, meta = load_params(tmp_path / "w.npz")
+    _, original = load_params(sq11_npz / "converted.npz")
+    assert meta == original and meta["architecture"] == "squeezenet1_1" and "fire9" in params
+
+
+def test_an_npz_without_metadata_or_sidecar_is_refused(sq11_npz, tmp_path):
+    flat = read_npz(sq11_npz / "converted.npz")
+    flat.pop(META_KEY)
+    np.savez(tmp_path / "old.npz", **flat)
+    with pytest.raises(ValueError) as excinfo:
+        load_params(tmp_path / "old.npz", "squeezenet1_1")
+    assert_one_line(excinfo, "preprocessing is unknown; re-convert it")
+
+
+def test_save_params_adds_the_npz_suffix_and_the_loader_reads_it(sq11_npz, tmp_path):
+    params, meta = load_params(sq11_npz / "converted.npz")
+    written = save_params(tmp_path / "weights_out", params, meta)
+    assert written == tmp_path / "weights_out.npz" and written.is_file()
+    assert load_params(written)[1] == meta
 
 
 def test_npz_with_a_renamed_key_names_it(sq11_npz, tmp_path):

@@ -22,14 +22,18 @@ def main(argv=None):
         "arch", choices=[m for m in MODELS if m != "mnist_cnn"], help="architecture"
     )
     parser.add_argument("source", help="checkpoint file or .npy folder")
-    parser.add_argument("out", help="output .npz path (the .json sidecar is written beside it)")
+    parser.add_argument(
+        "out",
+        help="output .npz path (.npz appended when it has no suffix; a "
+        ".json copy of the metadata is written beside it)",
+    )
     args = parser.parse_args(argv)
     try:
         _, meta = convert_file(args.arch, args.source, args.out)
     except (ValueError, FileNotFoundError) as e:
         print(f"weights_convert: error: {e}", file=sys.stderr)
         return 2
-    print(json.dumps({"out": args.out, **meta}))
+    print(json.dumps(meta))
     return 0
 
 

@@ -73,7 +73,8 @@ def convert(arch: str, tensors: dict, source="checkpoint"):
 
 
 def convert_file(arch: str, source, out=None):
-    """Convert the checkpoint at ``source``; save to ``out`` when given. Returns (params, meta)."""
+    """Convert the checkpoint at ``source``; save to ``out`` when given (".npz" appended when
+    it has no suffix; meta["out"] is the file written). Returns (params, meta)."""
     import flax.traverse_util
 
     flat, layout = convert(arch, read_source(source), source=source)
@@ -88,5 +89,5 @@ def convert_file(arch: str, source, out=None):
     }
     params = flax.traverse_util.unflatten_dict(flat, sep="/")
     if out is not None:
-        save_params(out, params, meta)
+        meta = {**meta, "out": str(save_params(out, params, meta))}
     return params, meta

@@ -6,6 +6,8 @@ export), and ``.onnx`` (needs the ``onnx`` package).
 """
 
 import hashlib
+import pickle
+import re
 import zipfile
 from pathlib import Path
 
@@ -28,9 +30,14 @@ def _read_torch(path: Path) -> dict:
         ) from None
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except (
-        Exception
-    ) as e:  # torch.load fails in many ways on non-checkpoints (KeyError, IndexError, ...)
+    except pickle.UnpicklingError as e:
+        found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(e))
+        what = f" ({found.group(1)})" if found else ""
+        raise ValueError(
+            f"{path}: holds Python objects or code{what} besides tensors; refused unread "
+            "(only plain state dicts of tensors are loaded)"
+        ) from None
+    except Exception as e:  # torch.load fails in many ways on non-checkpoints (KeyError, ...)
         raise CorruptCheckpoint(f"{type(e).__name__}: {e}") from None
     if isinstance(state, dict) and "state_dict" in state:
         state = state["state_dict"]

@@ -87,14 +87,54 @@ def from_dict(cls, data: dict, source: str = "config"):
     for key, value in data.items():
         kind = hints[key]
         if dataclasses.is_dataclass(kind):
+            if not isinstance(value, dict):
+                raise ValueError(
+                    f"{source}: {key}: expected an object of {kind.__name__} fields, got {value!r}"
+                )
             value = from_dict(kind, value, source)
-        elif isinstance(value, list) and typing.get_origin(kind) is tuple:
-            value = tuple(value)
+        else:
+            if isinstance(value, list) and typing.get_origin(kind) is tuple:
+                value = tuple(value)
+            if not matches(value, kind):
+                raise ValueError(f"{source}: {key}: expected {_type_name(kind)}, got {value!r}")
         values[key] = value
     return cls(**values)
 
 
+def matches(value, kind) -> bool:
+    """Whether a JSON-loaded ``value`` fits the annotation ``kind`` (an int fits a float)."""
+    origin = typing.get_origin(kind)
+    if origin in (typing.Union, types.UnionType):
+        return any(matches(value, k) for k in typing.get_args(kind))
+    if kind is type(None):
+        return value is None
+    if origin is tuple:
+        inner = typing.get_args(kind)[0] if typing.get_args(kind) else object
+        return isinstance(value, tuple) and all(matches(v, inner) for v in value)
+    if kind is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return kind is object or isinstance(value, kind)
+
+
+def _type_name(kind) -> str:
+    return getattr(kind, "__name__", None) or str(kind).replace("typing.", "")
+
+
 def load(cls, path):
-    """A config of class ``cls`` from a ``config.json`` written by a previous run."""
-    data = json.loads(Path(path).read_text())
-    return from_dict(cls, data.get("config", data), str(path))
+    """A config of class ``cls`` from a ``config.json`` written by a previous run; one-line
+    errors naming the file when it is not such a file."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except OSError as e:
+        raise ValueError(f"--config {path}: cannot be read ({e.strerror or e})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ValueError(f"--config {path}: not a JSON file ({e})") from None
+    data = data.get("config", data) if isinstance(data, dict) else data
+    if not isinstance(data, dict):
+        raise ValueError(
+            f"--config {path}: expected a JSON object of {cls.__name__} fields, "
+            f"got a {type(data).__name__}"
+        )
+    return from_dict(cls, data, str(path))

@@ -3,7 +3,7 @@ accuracy."""
 
 import dataclasses
 
-from jaxdl.options import option
+from jaxdl.options import check_fields, option
 
 
 @dataclasses.dataclass(frozen=True)
@@ -13,9 +13,14 @@ class BasicsConfig:
         None,
         "weights file or source checkpoint (default: the data folder's ONNX-zoo SqueezeNet 1.1)",
     )
-    images: tuple[int, ...] = option(
-        (0, 5, 11, 17), "indices into imagenet_val_25.npz for the top-5 figures"
+    image_indices: tuple[int, ...] = option(
+        (0, 5, 11, 17), "indices into imagenet_val_25.npz for the top-5 figures", min=0
     )
     layer: str = option("conv1", "layer whose activation maps are drawn")
-    eval_images: int = option(500, "images of imagenet/val_subset scored for accuracy (0: skip)")
+    eval_images: int = option(
+        500, "images of imagenet/val_subset scored for accuracy (0: skip)", min=0
+    )
     seed: int = option(0, "random seed")
+
+    def __post_init__(self):
+        check_fields(self)

@@ -2,34 +2,43 @@
 
 import dataclasses
 
-from jaxdl.options import option
+from jaxdl.options import check_fields, option
 
 
 @dataclasses.dataclass(frozen=True)
 class GANConfig:
     conditional: bool = option(False, "train cG(z, y) and cD(x, y)")
     d_sees_labels: bool = option(True, "conditional only; off: cD(x), question 7")
-    image_size: int = option(28, "28 (MNIST as is) or 32 (padded, the practical's 4-layer nets)")
-    z_dim: int = option(100, "noise dimension")
-    g_width: int = option(32, "generator channels at the highest resolution (doubling below)")
-    d_width: int = option(32, "discriminator channels at the highest resolution")
-    lr_g: float = option(2e-4, "generator Adam learning rate")
-    lr_d: float = option(2e-4, "discriminator Adam learning rate")
-    beta1: float = option(0.5, "Adam beta1 of both")
+    image_size: int = option(
+        28, "28 (MNIST as is) or 32 (padded, the practical's 4-layer nets)", choices=(28, 32)
+    )
+    z_dim: int = option(100, "noise dimension", min=1)
+    g_width: int = option(
+        32, "generator channels at the highest resolution (doubling below)", min=1
+    )
+    d_width: int = option(32, "discriminator channels at the highest resolution", min=1)
+    lr_g: float = option(2e-4, "generator Adam learning rate", min=0)
+    lr_d: float = option(2e-4, "discriminator Adam learning rate", min=0)
+    beta1: float = option(0.5, "Adam beta1 of both", min=0, max=1)
     saturating: bool = option(
         False, "the minimax G loss (eq. 4.1) instead of the non-saturating eq. 4.2"
     )
-    d_steps: int = option(1, "discriminator updates per generator update")
-    batch_size: int = option(64, "images per step")
-    steps: int = option(10000, "generator updates (the time budget may stop it first)")
-    time_budget_s: float = option(900.0, "also stop after this much training time (0: no limit)")
-    sample_every: int = option(
-        250, "a sample grid of the fixed noise batch every N steps (GIF frames)"
+    d_steps: int = option(1, "discriminator updates per generator update", min=1)
+    batch_size: int = option(64, "images per step", min=1)
+    steps: int = option(10000, "generator updates (the time budget may stop it first)", min=1)
+    time_budget_s: float = option(
+        900.0, "also stop after this much training time (0: no limit)", min=0
     )
-    checkpoint_every: int = option(500, "steps between checkpoints")
+    sample_every: int = option(
+        250, "a sample grid of the fixed noise batch every N steps (GIF frames)", min=1
+    )
+    checkpoint_every: int = option(500, "steps between checkpoints", min=1)
     resume: bool = option(False, "continue from the newest checkpoint in the run folder")
-    eval_samples: int = option(10000, "generated images scored by the MNIST classifier")
+    eval_samples: int = option(10000, "generated images scored by the MNIST classifier", min=1)
     classifier_epochs: int = option(
-        4, "epochs of the scoring classifier on MNIST (digits fallback: 20)"
+        4, "epochs of the scoring classifier on MNIST (digits fallback: 20)", min=1
     )
     seed: int = option(0, "random seed")
+
+    def __post_init__(self):
+        check_fields(self)

@@ -4,7 +4,7 @@ settings are the library's configs, nested (``--set pgd.steps=20``)."""
 import dataclasses
 
 from jaxdl.interpret import ClassVizConfig, FoolConfig, OnePixelConfig, PGDConfig, SmoothGradConfig
-from jaxdl.options import option
+from jaxdl.options import check_fields, option
 
 
 @dataclasses.dataclass(frozen=True)
@@ -13,9 +13,11 @@ class VisualizeConfig:
     weights: str | None = option(
         None, "weights (default: the data folder's ONNX-zoo SqueezeNet 1.1)"
     )
-    images: tuple[int, ...] = option(tuple(range(25)), "indices into imagenet_val_25.npz")
+    image_indices: tuple[int, ...] = option(
+        tuple(range(25)), "indices into imagenet_val_25.npz", min=0
+    )
     examples: int = option(
-        3, "saliency figure rows per case (consistent / inconsistent prediction)"
+        3, "saliency figure rows per case (consistent / inconsistent prediction)", min=0
     )
     smoothgrad: SmoothGradConfig = SmoothGradConfig()
     gradcam_layer: str = option("fire9", "layer Grad-CAM explains")
@@ -28,13 +30,18 @@ class VisualizeConfig:
     onepixel: OnePixelConfig = OnePixelConfig(population=50, generations=6)
     viz_classes: tuple[str, ...] = option(("bee eater", "wombat", "snail"), "classes visualised")
     viz_presets: tuple[str, ...] = option(
-        ("none", "default", "strong"), "regularisation presets compared"
+        ("none", "default", "strong"),
+        "regularisation presets compared",
+        choices=("none", "default", "strong"),
     )
     # the "default" preset's settings (the others replace its regularisation); the strong preset
     # needs more than 100 steps to pass 0.9 (wombat)
     classviz: ClassVizConfig = ClassVizConfig(steps=200, frame_every=20)
     viz_learning_rates: tuple[float, ...] = option(
-        (1.0, 5.0, 25.0), "learning rates of the class-viz sweep"
+        (1.0, 5.0, 25.0), "learning rates of the class-viz sweep", min=0
     )
-    hay_index: int = option(0, "the image class visualisation also starts from")
+    hay_index: int = option(0, "the image class visualisation also starts from", min=0)
     seed: int = option(0, "random seed")
+
+    def __post_init__(self):
+        check_fields(self)

@@ -13,9 +13,8 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
 
-from jaxdl.data.images import IMAGE_SUFFIXES
+from jaxdl.data.images import IMAGE_SUFFIXES, open_image
 
 # Canonical class names, in Lazebnik's order (label i = CLASSES[i]).
 CLASSES = (
@@ -102,14 +101,14 @@ class Scene15:
 
 
 def readable_image(path: Path) -> str | None:
-    """None when ``path`` opens as an image (header only, no decode), else the reason."""
+    """None when ``path`` decodes whole as an image (``open_image``: truncated files and
+    decompression bombs fail here, not in the middle of an extraction), else the reason."""
     if path.suffix.lower() not in IMAGE_SUFFIXES:
         return f"not an image suffix ({path.suffix or 'none'})"
     try:
-        with Image.open(path) as image:
-            image.size  # noqa: B018 -- touching the header is the check
-    except (UnidentifiedImageError, OSError, SyntaxError) as e:
-        return f"not a readable image ({type(e).__name__})"
+        open_image(path, "L")
+    except ValueError as e:
+        return str(e).removeprefix(f"{path}: ")
     return None
 
 

@@ -52,11 +52,20 @@ def to_classifier_input(images):
     return images
 
 
-def quality_classifier(x_train, y_train, *, seed: int = 0, epochs: int = 4, cache=None):
-    """``(params, path, trained)``: the mnist_cnn trained on (x_train uint8 (N,28,28), y_train),
-    read from the cache when this data/seed/epochs was trained before."""
+def classifier_path(x_train, y_train, *, seed: int = 0, epochs: int = 4, cache=None):
+    """Where ``quality_classifier`` caches the classifier of this data, seed and epochs."""
     key = data_hash(x_train, np.asarray(y_train, np.int64))  # the same labels in any int dtype
-    path = cache_dir(cache) / f"gan_quality_{ARCH}_{key}_s{seed}_e{epochs}.npz"
+    return cache_dir(cache) / f"gan_quality_{ARCH}_{key}_s{seed}_e{epochs}.npz"
+
+
+def quality_classifier(
+    x_train, y_train, *, seed: int = 0, epochs: int = 4, cache=None, progress=None
+):
+    """``(params, path, trained)``: the mnist_cnn trained on (x_train uint8 (N,28,28), y_train),
+    read from the cache when this data/seed/epochs was trained before; ``progress(steps)`` is
+    called as training goes (``fit_classifier``)."""
+    path = classifier_path(x_train, y_train, seed=seed, epochs=epochs, cache=cache)
+    key = path.stem.split("_")[3]
     if path.is_file():
         return load_params(path, ARCH)[0], path, False
     params = fit_classifier(
@@ -67,6 +76,7 @@ def quality_classifier(x_train, y_train, *, seed: int = 0, epochs: int = 4, cach
         batch_size=128,
         learning_rate=1e-3,
         seed=seed,
+        progress=progress,
     )
     save_params(
         path, params, {"architecture": ARCH, "seed": seed, "epochs": epochs, "data_sha256_16": key}

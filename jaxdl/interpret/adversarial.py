@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from jaxdl.options import option
+from jaxdl.options import check_fields, option
 
 
 def to_pixel_units(delta, bounds):
@@ -48,21 +48,25 @@ def perturbation_norms(adversarial, original, bounds):
 
 @dataclasses.dataclass(frozen=True)
 class FoolConfig:
-    """Steps ``x += learning_rate * g / ||g||_2`` on the target score, at most ``max_iters``;
+    """Steps ``x += learning_rate * g / ||g||_2`` on the target score, at most ``steps``;
     ``images_per_batch`` images iterate side by side (each stops on its own only when 1).
     With ``quantized`` the stop test and the returned image use the image rounded to 8-bit
     pixels, so the success holds for the saved uint8 file too."""
 
-    learning_rate: float = option(1.0, "step length of the normalised gradient ascent")
-    max_iters: int = option(100, "gradient steps at most per image")
-    images_per_batch: int = option(1, "images iterated side by side (each stops on its own at 1)")
+    learning_rate: float = option(1.0, "step length of the normalised gradient ascent", min=0)
+    steps: int = option(100, "gradient steps at most per image", min=1)
+    images_per_batch: int = option(
+        1, "images iterated side by side (each stops on its own at 1)", min=1
+    )
     quantized: bool = option(True, "stop on, and return, the image rounded to 8-bit pixels")
+
+    def __post_init__(self):
+        check_fields(self)
 
 
 class FoolResult(NamedTuple):
-    images: (
-        jax.Array
-    )  # (N,H,W,C) fooling images (normalised input space; on the 8-bit grid if quantized)
+    # (N,H,W,C) fooling images (normalised input space; on the 8-bit grid if quantized)
+    images: jax.Array
     iterations: jax.Array  # (N,) gradient steps taken
     success: jax.Array  # (N,) bool: the model predicts the target on ``images``
 
@@ -79,7 +83,7 @@ def _fool_one(logits_fn, params, bounds, config, image, target):
 
     def keep_going(state):
         _, i, done = state
-        return (~done) & (i < config.max_iters)
+        return (~done) & (i < config.steps)
 
     def step(state):
         x, i, _ = state
@@ -139,11 +143,14 @@ class PGDConfig:
     """L-inf PGD: ``steps`` signed-gradient steps of ``step_size`` inside the ``eps`` ball (both in
     0..255 pixel units), from a uniform random start in the ball when ``random_start``."""
 
-    eps: float = option(2.0, "L-inf budget in 0..255 pixel units")
-    step_size: float = option(0.5, "signed-gradient step in 0..255 pixel units")
-    steps: int = option(10, "gradient steps")
+    eps: float = option(2.0, "L-inf budget in 0..255 pixel units", min=0)
+    step_size: float = option(0.5, "signed-gradient step in 0..255 pixel units", min=0)
+    steps: int = option(10, "gradient steps", min=1)
     targeted: bool = option(False, "towards the given class instead of away from it")
     random_start: bool = option(True, "start from a uniform random point of the eps ball")
+
+    def __post_init__(self):
+        check_fields(self)
 
 
 def _pgd_one(logits_fn, params, bounds, config, image, label, key):

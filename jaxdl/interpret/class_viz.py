@@ -11,7 +11,7 @@ import jax.numpy as jnp
 
 from jaxdl.interpret.adversarial import clip_to_bounds
 from jaxdl.interpret.saliency import class_score
-from jaxdl.options import option
+from jaxdl.options import check_fields, option
 
 
 @dataclasses.dataclass(frozen=True)
@@ -20,15 +20,16 @@ class ClassVizConfig:
     * ||x||^2)``, undo the jitter, clip to the pixel range; every ``blur_every`` steps (0: never)
     a Gaussian blur of ``blur_sigma`` pixels."""
 
-    learning_rate: float = option(5.0, "gradient-ascent step")
-    l2_reg: float = option(1e-3, "weight of the L2 penalty on the image")
-    blur_every: int = option(10, "Gaussian blur every N steps (0: never)")
-    blur_sigma: float = option(0.5, "blur sigma in pixels")
-    jitter: int = option(16, "random shift of up to N pixels before each step")
+    learning_rate: float = option(5.0, "gradient-ascent step", min=0)
+    l2_reg: float = option(1e-3, "weight of the L2 penalty on the image", min=0)
+    blur_every: int = option(10, "Gaussian blur every N steps (0: never)", min=0)
+    blur_sigma: float = option(0.5, "blur sigma in pixels", min=0)
+    jitter: int = option(16, "random shift of up to N pixels before each step", min=0)
     steps: int = option(100, "gradient-ascent steps")
     frame_every: int = option(10, "keep a frame of the trajectory every N steps (divides steps)")
 
     def __post_init__(self):
+        check_fields(self)
         if self.steps < 1 or self.frame_every < 1 or self.steps % self.frame_every:
             raise ValueError(
                 f"class viz: frame_every ({self.frame_every}) must divide steps ({self.steps})"

@@ -14,7 +14,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from jaxdl.options import option
+from jaxdl.options import check_fields, option
 
 
 @dataclasses.dataclass(frozen=True)
@@ -23,12 +23,15 @@ class OnePixelConfig:
     ``mutation`` is DE's F; ``images_per_batch`` images evolve side by side (memory grows as
     ``images_per_batch * population`` network inputs)."""
 
-    pixels: int = option(1, "pixels changed per candidate")
-    population: int = option(400, "candidates per generation (Su et al.: 400)")
-    generations: int = option(100, "generations at most (Su et al.: 100)")
-    mutation: float = option(0.5, "differential-evolution scale F")
+    pixels: int = option(1, "pixels changed per candidate", min=1)
+    population: int = option(400, "candidates per generation (Su et al.: 400)", min=4)
+    generations: int = option(100, "generations at most (Su et al.: 100)", min=0)
+    mutation: float = option(0.5, "differential-evolution scale F", min=0)
     targeted: bool = option(False, "towards the given class instead of away from it")
-    images_per_batch: int = option(1, "images evolved side by side")
+    images_per_batch: int = option(1, "images evolved side by side", min=1)
+
+    def __post_init__(self):
+        check_fields(self)
 
 
 class DEState(NamedTuple):

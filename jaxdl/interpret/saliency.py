@@ -16,7 +16,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from jaxdl.options import option
+from jaxdl.options import check_fields, option
 
 
 def _describe(value) -> str:
@@ -98,21 +98,20 @@ def saliency(logits_fn, params, images, targets):
 @dataclasses.dataclass(frozen=True)
 class SmoothGradConfig:
     """``samples`` noisy copies per image; ``noise``: sigma as a fraction of each image's value
-    range (max - min); ``batch``: noisy copies per gradient call, over all images together (it
+    range (max - min); ``batch_size``: noisy copies per gradient call, over all images together (it
     bounds memory whatever the number of images and does not change the result; small calls are
     fastest on CPU, an accelerator wants larger ones); ``squared``: average the squared
     gradients (SmoothGrad-SQ) instead of the gradients."""
 
-    samples: int = option(50, "noisy copies averaged per image")
-    noise: float = option(0.15, "noise sigma as a fraction of each image's value range")
-    batch: int = option(4, "noisy copies per gradient call, over all images (bounds memory)")
+    samples: int = option(50, "noisy copies averaged per image", min=1)
+    noise: float = option(0.15, "noise sigma as a fraction of each image's value range", min=0)
+    batch_size: int = option(
+        4, "noisy copies per gradient call, over all images (bounds memory)", min=1
+    )
     squared: bool = option(False, "average squared gradients (SmoothGrad-SQ)")
 
     def __post_init__(self):
-        if self.samples < 1 or self.batch < 1:
-            raise ValueError(
-                f"SmoothGrad: samples ({self.samples}) and batch ({self.batch}) must be >= 1"
-            )
+        check_fields(self)
 
 
 def noise_sample(key, image, sigma, normal=jax.random.normal):
@@ -123,11 +122,11 @@ def noise_sample(key, image, sigma, normal=jax.random.normal):
 
 def _copies_in_calls(num_images, config: SmoothGradConfig):
     """The (image, sample) pairs, sample-major (copy j of every image, then copy j + 1), cut into
-    calls of ``config.batch``: image indices and sample indices, both (calls, batch). The last
+    calls of ``config.batch_size``: image indices and sample indices, both (calls, batch). The last
     call is padded with image index ``num_images`` (out of range: its gradients are dropped)."""
     pairs = num_images * config.samples
-    calls = -(-pairs // config.batch)
-    pair = jnp.arange(calls * config.batch).reshape(calls, config.batch)
+    calls = -(-pairs // config.batch_size)
+    pair = jnp.arange(calls * config.batch_size).reshape(calls, config.batch_size)
     return jnp.where(pair < pairs, pair % num_images, num_images), jnp.minimum(
         pair // num_images, config.samples - 1
     )
@@ -139,7 +138,7 @@ def smoothgrad_gradients(
 ):
     """The SmoothGrad average over noisy copies of the gradients (or squared gradients):
     (N,H,W,C). Copy j of image i is ``noise_sample(split(split(rng, N)[i], samples)[j], ...)``
-    whatever ``config.batch`` is, so sub-batching changes memory use, not the result.
+    whatever ``config.batch_size`` is, so sub-batching changes memory use, not the result.
     ``normal``: the Gaussian sampler (``jax.random.normal`` or ``jaxdl.cpu.normal``)."""
     num_images = images.shape[0]
     keys = jax.vmap(lambda key: jax.random.split(key, config.samples))(

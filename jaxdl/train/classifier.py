@@ -17,9 +17,11 @@ def fit_classifier(
     batch_size: int = 128,
     learning_rate: float = 1e-3,
     seed: int = 0,
+    progress=None,
 ):
     """Train ``module`` (returning ``(logits, intermediates)``) on x (N,H,W,C) float, y (N,) int
-    with Adam and cross-entropy; returns the params."""
+    with Adam and cross-entropy; returns the params. ``progress(steps)`` (e.g. a tqdm bar's
+    ``update``) is called after each epoch with its number of steps."""
     key_init, key_dropout = jax.random.split(jax.random.key(seed))
     params = module.init(key_init, jnp.asarray(x[:1]))["params"]
     optimizer = optax.adam(learning_rate)
@@ -43,6 +45,9 @@ def fit_classifier(
             params, opt_state, _ = step(
                 params, opt_state, jnp.asarray(x[idx]), jnp.asarray(y[idx]), key
             )
+        if progress is not None:
+            jax.block_until_ready(params)
+            progress(len(x) // batch_size)
     return params
 
 

@@ -1,5 +1,5 @@
 """Metric records (``{"step": int, name: float, ...}``) written as JSON lines while training
-and as one CSV (union of columns) on every flush."""
+and as one CSV per kind of record (training windows, evaluations) on every flush."""
 
 import csv
 import json
@@ -8,42 +8,66 @@ from pathlib import Path
 
 class MetricsLogger:
     """Keeps the records in memory and, when ``directory`` is given, in
-    ``directory/metrics.jsonl`` (appended) and ``directory/metrics.csv`` (rewritten)."""
+    ``directory/<name>.jsonl`` (appended, each line with its ``kind``) and one CSV per kind,
+    rewritten on ``flush``: ``<name>.csv`` for training records, ``<name>_<kind>.csv`` for the
+    others (``eval``), so no CSV mixes sparse columns or repeats a step."""
 
     def __init__(self, directory=None, name: str = "metrics"):
         self.records: list[dict] = []
-        self.jsonl = self.csv = None
-        if directory is not None:
-            Path(directory).mkdir(parents=True, exist_ok=True)
-            self.jsonl = Path(directory) / f"{name}.jsonl"
-            self.csv = Path(directory) / f"{name}.csv"
+        self.kinds: list[str] = []  # the kind of each record
+        self.directory, self.name = (
+            (Path(directory), name) if directory is not None else (None, name)
+        )
+        self.jsonl = None
+        if self.directory is not None:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self.jsonl = self.directory / f"{name}.jsonl"
+
+    @property
+    def csv(self) -> Path | None:
+        """The training records' CSV."""
+        return self.csv_of("train")
+
+    def csv_of(self, kind: str) -> Path | None:
+        if self.directory is None:
+            return None
+        return self.directory / (
+            f"{self.name}.csv" if kind == "train" else f"{self.name}_{kind}.csv"
+        )
 
     def resume(self, step: int):
         """Reload the records of an interrupted run up to ``step`` (later ones are dropped:
         the resumed run logs them again)."""
         if self.jsonl is None or not self.jsonl.exists():
             return
-        lines = self.jsonl.read_text().splitlines()
-        self.records = [r for r in map(json.loads, filter(None, lines)) if r["step"] <= step]
-        self.jsonl.write_text("".join(json.dumps(r) + "\n" for r in self.records))
+        lines = [json.loads(line) for line in self.jsonl.read_text().splitlines() if line]
+        kept = [r for r in lines if r["step"] <= step]
+        self.kinds = [r.pop("kind", "train") for r in kept]
+        self.records = kept
+        self.jsonl.write_text(
+            "".join(json.dumps({"kind": k, **r}) + "\n" for k, r in zip(self.kinds, kept))
+        )
 
-    def log(self, step: int, metrics: dict) -> dict:
+    def log(self, step: int, metrics: dict, kind: str = "train") -> dict:
         record = {"step": int(step), **{k: float(v) for k, v in metrics.items()}}
         self.records.append(record)
+        self.kinds.append(kind)
         if self.jsonl is not None:
             with open(self.jsonl, "a") as f:
-                f.write(json.dumps(record) + "\n")
+                f.write(json.dumps({"kind": kind, **record}) + "\n")
         return record
 
     def flush(self):
-        """Rewrite the CSV from all records."""
-        if self.csv is None or not self.records:
+        """Rewrite each kind's CSV from its records."""
+        if self.directory is None:
             return
-        columns = list(dict.fromkeys(k for r in self.records for k in r))
-        with open(self.csv, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=columns)
-            writer.writeheader()
-            writer.writerows(self.records)
+        for kind in dict.fromkeys(self.kinds):
+            rows = [r for r, k in zip(self.records, self.kinds) if k == kind]
+            columns = list(dict.fromkeys(key for r in rows for key in r))
+            with open(self.csv_of(kind), "w", newline="") as f:
+                writer = csv.DictWriter(f, fieldnames=columns)
+                writer.writeheader()
+                writer.writerows(rows)
 
     def series(self, name: str) -> tuple[list[int], list[float]]:
         """(steps, values) of metric ``name`` over the records that have it."""

@@ -144,7 +144,7 @@ def fit(
         for fn in hook_due:
             extra = fn(step, state)
             if extra:
-                record = logger.log(step, extra)
+                record = logger.log(step, extra, kind="eval")
                 logger.flush()
         if at_ckpt:
             checkpointer.save(step, state, force=step == num_steps)

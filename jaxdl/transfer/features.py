@@ -22,9 +22,8 @@ import flax.traverse_util
 import jax
 import jax.numpy as jnp
 import numpy as np
-from PIL import Image
 
-from jaxdl.data.images import resize_crop
+from jaxdl.data.images import open_image, resize_crop
 from jaxdl.data.pipeline import batch_indices, prefetch
 from jaxdl.imagenet import TORCHVISION, Normalization, normalize, to_rgb
 from jaxdl.layers import FLAX, Layers
@@ -74,13 +73,8 @@ class Preprocessing:
 def decode(path, pre: Preprocessing, side: int | None = None) -> np.ndarray:
     """One file -> (S, S, C) uint8, S = ``side`` or ``pre.decoded_size`` (the centre square after
     resizing the shorter side to ``pre.resize``), C = 1 for "grey_folded" else 3."""
-    try:
-        with Image.open(path) as image:
-            image = image.convert("L" if pre.channels == "grey_folded" else "RGB")
-            image = resize_crop(image, side or pre.decoded_size, pre.resize)
-            array = np.asarray(image, dtype=np.uint8)
-    except OSError as e:
-        raise ValueError(f"{path}: not a readable image ({type(e).__name__}: {e})") from None
+    image = open_image(path, "L" if pre.channels == "grey_folded" else "RGB")
+    array = np.asarray(resize_crop(image, side or pre.decoded_size, pre.resize), dtype=np.uint8)
     return array[..., None] if array.ndim == 2 else array
 
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
-from PIL import Image
+from PIL import Image, ImageDraw
 
 
 def new_figure(rows: int = 1, cols: int = 1, size=(4, 4), **kwargs):
@@ -52,11 +52,17 @@ def normalise_maps(maps, axis=(-2, -1)) -> np.ndarray:
     return (maps - low) / np.where(span > 0, span, 1.0)
 
 
-def save_gif(frames, path, fps: int = 10) -> Path:
-    """Frames (T,H,W[,3]) float [0,1] or uint8 -> an animated GIF, looping."""
+def save_gif(frames, path, fps: int = 10, labels=None) -> Path:
+    """Frames (T,H,W[,3]) float [0,1] or uint8 -> an animated GIF, looping; ``labels`` (one
+    string per frame, e.g. its step) are written in the top-left corner."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    images = [Image.fromarray(to_uint8(f)) for f in frames]
+    images = [Image.fromarray(to_uint8(f)).convert("RGB") for f in frames]
+    for image, label in zip(images, labels or ()):
+        draw = ImageDraw.Draw(image)
+        box = draw.textbbox((2, 1), label)
+        draw.rectangle((0, 0, box[2] + 2, box[3] + 2), fill=(0, 0, 0))
+        draw.text((2, 1), label, fill=(255, 255, 255))
     images[0].save(path, save_all=True, append_images=images[1:], duration=int(1000 / fps), loop=0)
     return path
 

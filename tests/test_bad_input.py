@@ -1,0 +1,291 @@
+"""Bad input and faults through the ``jaxdl`` command: each is refused before any work with exit
+2 and one ``jaxdl: error:`` line naming the file or value and what was expected (no traceback),
+and never damages or mixes a run folder. Plus the image-decoding rules (16-bit, truncated,
+oversized files) and the config bounds behind them."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from experiments.cli import main
+from experiments.configs.dann import DannConfig
+from experiments.configs.gan import GANConfig
+from jaxdl.data.images import load_image
+from jaxdl.data.scene15 import load_scene15
+
+QUICK_DANN = [
+    "run",
+    "dann",
+    "--quick",
+    "--steps",
+    "4",
+    "--eval-every",
+    "2",
+    "--checkpoint-every",
+    "2",
+    "--sweep",
+    "",
+    "--methods",
+    "source_only",
+    "--embed-size",
+    "20",
+    "--eval-size",
+    "32",
+    "--test-size",
+    "32",
+]
+
+
+def error_line(capsys, argv) -> str:
+    """Run a command that must be refused: exit 2, one stderr line, no traceback."""
+    assert main([str(a) for a in argv]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    errors = [line for line in err if line.startswith("jaxdl: error: ")]
+    assert len(errors) == 1 and "Traceback" not in "\n".join(err), err
+    return errors[0]
+
+
+@pytest.fixture
+def embedded(monkeypatch, tmp_path):
+    """No real data: chapters fall back to embedded data (as offline)."""
+    monkeypatch.setenv("JAXDL_DATA", str(tmp_path / "no-data"))
+
+
+def finished_run(folder, experiment="dann"):
+    """A folder as a finished run leaves it (config.json, results.json, DONE)."""
+    folder.mkdir(parents=True)
+    (folder / "config.json").write_text(json.dumps({"experiment": experiment, "config": {}}))
+    (folder / "results.json").write_text("{}")
+    (folder / "DONE").write_text("ok\n")
+    return {p.name: p.read_bytes() for p in folder.iterdir()}
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--steps", "-5"], "DannConfig.steps: expected >= 1, got -5"),
+        (["--checkpoint-every", "0"], "DannConfig.checkpoint_every: expected >= 1, got 0"),
+        (["--batch-size", "0"], "DannConfig.batch_size: expected >= 1, got 0"),
+        (["--eval-every", "0"], "DannConfig.eval_every: expected >= 1, got 0"),
+        (
+            ["--methods", "foo"],
+            "DannConfig.methods: expected one of source_only, dann, pseudo, no_reversal, got 'foo'",
+        ),
+        (
+            ["--set", "learning_rate=inf"],
+            "DannConfig.learning_rate: expected a finite number, got inf",
+        ),
+    ],
+)
+def test_config_values_outside_their_bounds_are_refused(flags, message, tmp_path, capsys, embedded):
+    assert message in error_line(capsys, ["run", "dann", "--out", tmp_path / "run", *flags])
+    assert not (tmp_path / "run").exists()  # nothing created
+
+
+def test_gan_learning_rate_must_be_finite():
+    with pytest.raises(ValueError, match="GANConfig.lr_d: expected a finite number, got inf"):
+        GANConfig(lr_d=float("inf"))
+    assert DannConfig().steps == 10000  # the defaults pass their own bounds
+
+
+def test_a_rejected_command_leaves_a_finished_folder_as_it_was(tmp_path, capsys, embedded):
+    before = finished_run(tmp_path / "run")
+    error_line(capsys, ["run", "dann", "--out", tmp_path / "run", "--methods", "foo"])
+    assert {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir()} == before
+
+
+def test_a_finished_folder_is_refused_without_resume_or_force(tmp_path, capsys, embedded):
+    before = finished_run(tmp_path / "run")
+    line = error_line(capsys, [*QUICK_DANN, "--out", tmp_path / "run"])
+    assert "holds a finished run: pass --resume to continue it, --force to delete it" in line
+    assert {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir()} == before
+
+
+def test_force_starts_clean_and_logs_are_not_doubled(tmp_path, capsys, embedded):
+    out = tmp_path / "run"
+    assert main([*QUICK_DANN, "--out", str(out)]) == 0
+    first = (out / "logs" / "source_only.jsonl").read_text()
+    assert main([*QUICK_DANN, "--out", str(out), "--force"]) == 0
+    assert (out / "logs" / "source_only.jsonl").read_text().count("\n") == first.count("\n")
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize("chapter", ["dann", "gan"])
+def test_resume_without_a_checkpoint_is_refused(chapter, tmp_path, capsys, embedded):
+    argv = [*QUICK_DANN] if chapter == "dann" else ["run", "gan", "--quick", "--steps", "2"]
+    line = error_line(capsys, [*argv, "--out", tmp_path / "empty", "--resume"])
+    assert "--resume" in line and "no run to resume" in line
+    finished_run(tmp_path / "unstarted", chapter)  # a run folder, but no checkpoints in it
+    (tmp_path / "unstarted" / "DONE").unlink()
+    line = error_line(capsys, [*argv, "--out", tmp_path / "unstarted", "--resume"])
+    assert "no checkpoint" in line
+
+
+def test_a_damaged_checkpoint_is_one_line(tmp_path, capsys, embedded):
+    out = tmp_path / "run"
+    assert main([*QUICK_DANN, "--out", str(out)]) == 0
+    for path in (out / "checkpoints").rglob("*"):
+        if path.is_file():
+            path.write_bytes(b"garbage")
+    line = error_line(capsys, [*QUICK_DANN, "--out", out, "--resume"])
+    assert "cannot be restored" in line and str(out / "checkpoints") in line
+
+
+def test_a_second_run_into_a_folder_in_use_is_refused(tmp_path, capsys, embedded):
+    out = tmp_path / "run"
+    out.mkdir()
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (out / ".lock").write_text(f"{holder.pid}\n")
+        line = error_line(capsys, [*QUICK_DANN, "--out", out])
+        assert f"another run (pid {holder.pid}) is writing into this folder" in line
+    finally:
+        holder.kill()
+        holder.wait()
+    (out / ".lock").write_text(f"{holder.pid}\n")  # its process is gone: the lock is stale
+    assert main([*QUICK_DANN, "--out", str(out)]) == 0
+    assert not (out / ".lock").exists()
+    capsys.readouterr()
+
+
+def test_out_pointing_at_a_file_is_refused_before_the_work(tmp_path, capsys, embedded):
+    (tmp_path / "file").write_text("x")
+    assert "is a file; expected a folder" in error_line(
+        capsys, [*QUICK_DANN, "--out", tmp_path / "file"]
+    )
+
+
+def test_an_explicit_data_folder_without_the_chapters_data_is_refused(tmp_path, capsys):
+    (tmp_path / "data").mkdir()
+    line = error_line(
+        capsys,
+        ["run", "transfer", "--quick", "--data", tmp_path / "data", "--out", tmp_path / "run"],
+    )
+    assert f"--data {tmp_path / 'data'} lacks weights/squeezenet1_1_onnx_zoo, scene15" in line
+    line = error_line(capsys, ["run", "gan", "--quick", "--data", tmp_path / "missing"])
+    assert "no such folder" in line
+    assert not (tmp_path / "run").exists()
+
+
+def test_the_default_data_fallback_says_so_before_the_chapter_runs(tmp_path, capsys, embedded):
+    assert main(["run", "basics", "--quick", "--out", str(tmp_path / "run")]) == 0
+    err = capsys.readouterr().err
+    assert (
+        "jaxdl: basics: weights/squeezenet1_1_onnx_zoo, imagenet/imagenet_val_25.npz not in" in err
+    )
+    assert "running on embedded data" in err
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("[1, 2]", "expected a JSON object of DannConfig fields, got a list"),
+        ('{"config": {"steps": "many"}}', "steps: expected int, got 'many'"),
+        ('{"config": {"steps": 10', "not a JSON file"),
+    ],
+)
+def test_bad_config_files_name_the_file_and_what_was_expected(content, message, tmp_path, capsys):
+    path = tmp_path / "config.json"
+    path.write_text(content)
+    line = error_line(capsys, ["run", "dann", "--config", path, "--out", tmp_path / "run"])
+    assert str(path) in line and message in line
+
+
+def test_an_out_of_range_label_in_an_npz_is_refused(tmp_path, capsys):
+    np.savez(tmp_path / "x.npz", X=np.zeros((2, 8, 8, 3), np.uint8), y=np.array([3, 1000]))
+    line = error_line(
+        capsys, ["saliency", tmp_path / "x.npz", "--weights", tmp_path / "w.npz", "--target", "3"]
+    )
+    assert "label y[1] = 1000 is outside 0..999" in line
+
+
+def test_a_16_bit_grey_png_is_scaled_not_clipped(tmp_path):
+    """PIL would clip 16-bit values to 255 (a white image); they are scaled by 255/65535."""
+    values = (np.arange(40 * 40).reshape(40, 40) * 40).astype(np.uint16)
+    Image.fromarray(values).save(tmp_path / "grey16.png")
+    image = load_image(tmp_path / "grey16.png")
+    expected = np.round(values * (255 / 65535)).astype(np.uint8)
+    np.testing.assert_array_equal(image, np.repeat(expected[..., None], 3, axis=-1))
+
+
+def test_float_pixels_outside_0_1_are_refused(tmp_path):
+    Image.fromarray(np.full((8, 8), 3.0, np.float32)).save(tmp_path / "f.tif")
+    with pytest.raises(ValueError, match=r"f.tif: float pixels outside \[0, 1\]"):
+        load_image(tmp_path / "f.tif")
+
+
+def test_a_decompression_bomb_is_a_one_line_error(tmp_path, monkeypatch, capsys):
+    from tests.test_cli_predict import random_weights
+
+    Image.fromarray(np.zeros((100, 100), np.uint8)).save(tmp_path / "big.png")
+    weights = random_weights(tmp_path)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # 10,000 pixels > 2 x the limit
+    line = error_line(capsys, ["predict", tmp_path / "big.png", "--weights", weights])
+    assert "big.png: image too large to decode safely" in line
+
+
+def test_a_truncated_jpeg_is_skipped_by_the_scene15_scan(tmp_path):
+    """The scan decodes every file, so a truncated JPEG is skipped and counted up front instead
+    of failing the extraction half-way."""
+    rng = np.random.default_rng(0)
+    for split in ("train", "test"):
+        for name in ("Coast", "Forest"):
+            folder = tmp_path / split / name
+            folder.mkdir(parents=True)
+            for i in range(2):
+                Image.fromarray(rng.integers(0, 256, (32, 32), dtype=np.uint8)).save(
+                    folder / f"{i}.jpg"
+                )
+    whole = (tmp_path / "train" / "Coast" / "0.jpg").read_bytes()
+    (tmp_path / "train" / "Coast" / "0.jpg").write_bytes(whole[: len(whole) // 2])
+    dataset = load_scene15(tmp_path)
+    assert len(dataset.train.paths) == 3 and len(dataset.skipped) == 1
+    assert dataset.skipped[0][0].endswith("0.jpg") and "readable" in dataset.skipped[0][1]
+
+
+@pytest.mark.torch
+def test_a_pth_holding_code_says_so(tmp_path, capsys, torch):
+    class Payload:
+        def __reduce__(self):
+            return (os.system, ("echo owned",))
+
+    torch.save({"conv1.weight": Payload()}, tmp_path / "evil.pth")
+    line = error_line(capsys, ["predict", tmp_path / "x.png", "--weights", tmp_path / "evil.pth"])
+    assert "holds Python objects or code" in line and "weights_only" not in line
+
+
+def test_a_diverging_dann_run_stops_with_one_line_and_keeps_its_checkpoints(
+    tmp_path, capsys, embedded
+):
+    out = tmp_path / "run"
+    line = error_line(
+        capsys, [*QUICK_DANN, "--optimizer", "sgd", "--learning-rate", "1e30", "--out", out]
+    )
+    assert "is nan at step" in line or "is inf at step" in line
+
+
+def test_a_resumed_gan_counts_only_the_steps_it_ran(tmp_path, capsys, embedded):
+    out = tmp_path / "run"
+    gan = [
+        "run",
+        "gan",
+        "--quick",
+        "--sample-every",
+        "2",
+        "--checkpoint-every",
+        "2",
+        "--eval-samples",
+        "32",
+        "--out",
+        str(out),
+    ]
+    assert main([*gan, "--steps", "4"]) == 0
+    assert main([*gan, "--steps", "6", "--resume"]) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert results["steps"] == 6 and results["steps_run"] == 2
+    capsys.readouterr()
