@@ -54,7 +54,8 @@ def pick_kernels(choice: str = "auto") -> Kernels:
 # the ImageNet weights in the data folder, per architecture
 DATA_WEIGHTS = {
     "squeezenet1_1": "weights/squeezenet1_1_onnx_zoo",
-    "squeezenet1_0_caffe": "weights/squeezenet1_0_deep_compression",
+    "squeezenet1_0_caffe": "weights/squeezenet1_0_deep_compression/"
+    "squeezenet_v1.0_deepcompression_decoded.npz",
 }
 
 
