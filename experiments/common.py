@@ -7,6 +7,7 @@ import hashlib
 import json
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 from typing import Callable
 
@@ -134,7 +135,7 @@ def _is_jaxdl_npz(path: Path) -> bool:
     try:
         with np.load(path, allow_pickle=False) as data:
             return META_KEY in data.files or any(name.endswith("/kernel") for name in data.files)
-    except (OSError, ValueError, EOFError):
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile):
         return False  # not an .npz: the converter reads it, or reports the damaged file
 
 

@@ -289,3 +289,80 @@ def test_a_resumed_gan_counts_only_the_steps_it_ran(tmp_path, capsys, embedded):
     results = json.loads((out / "results.json").read_text())
     assert results["steps"] == 6 and results["steps_run"] == 2
     capsys.readouterr()
+
+
+def test_an_interrupted_dann_run_resumes_to_the_uninterrupted_result(
+    tmp_path, capsys, embedded, monkeypatch
+):
+    """Killed after its first checkpoint (a SystemExit raised from the progress callback), the
+    run continues with --resume and ends with the numbers of an uninterrupted run."""
+    from experiments import dann as chapter
+
+    argv = [*QUICK_DANN, "--methods", "dann"]
+    assert main([*argv, "--out", str(tmp_path / "whole")]) == 0
+    whole = json.loads((tmp_path / "whole" / "results.json").read_text())["results"]
+
+    class KilledAfterStep3(chapter.StepBar):
+        def __call__(self, step, record=None):
+            if step == 3:
+                raise SystemExit("killed")
+
+    monkeypatch.setattr(chapter, "StepBar", KilledAfterStep3)
+    with pytest.raises(SystemExit):
+        main([*argv, "--out", str(tmp_path / "cut")])
+    assert not (tmp_path / "cut" / "DONE").exists() and not (tmp_path / "cut" / ".lock").exists()
+    monkeypatch.undo()
+    monkeypatch.setenv("JAXDL_DATA", str(tmp_path / "no-data"))
+    assert main([*argv, "--out", str(tmp_path / "cut"), "--resume"]) == 0
+    assert json.loads((tmp_path / "cut" / "results.json").read_text())["results"] == whole
+    capsys.readouterr()
+
+
+def _weights_files(folder):
+    """Bad weights files: truncated, random bytes, an object array (it would need pickle), and
+    another architecture's converted file."""
+    from tests.test_cli_predict import random_weights
+
+    good = random_weights(folder / "good")
+    raw = open(good, "rb").read()
+    (folder / "truncated.npz").write_bytes(raw[: len(raw) // 3])
+    (folder / "random.npz").write_bytes(np.random.default_rng(0).bytes(4096))
+    np.savez(folder / "pickled.npz", conv1=np.array([{"code": "x"}], dtype=object))
+    return good, random_weights(folder / "other", "squeezenet1_0")
+
+
+@pytest.fixture(scope="module")
+def bad_files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("bad")
+    good, other = _weights_files(folder)
+    Image.fromarray(np.zeros((30, 40, 3), np.uint8)).save(folder / "ok.png")
+    (folder / "text.png").write_text("not an image")
+    np.savez(folder / "rank3.npz", X=np.zeros((4, 8, 8), np.uint8))
+    return folder, good, other
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["predict", "{d}/ok.png", "--weights", "{d}/truncated.npz"], "corrupt or truncated"),
+        (["predict", "{d}/ok.png", "--weights", "{d}/random.npz"], "random.npz"),
+        (["predict", "{d}/ok.png", "--weights", "{d}/pickled.npz"], "pickled.npz"),
+        (
+            ["predict", "{d}/ok.png", "--weights", "{other}"],
+            "holds squeezenet1_0 weights, not squeezenet1_1",
+        ),
+        (["predict", "{d}/missing.png", "--weights", "{good}"], "missing.png: no such image file"),
+        (["predict", "{d}/text.png", "--weights", "{good}"], "text.png: not a readable image"),
+        (["predict", "{d}/rank3.npz", "--weights", "{good}"], "'X' must be (N,H,W,C)"),
+        (["predict", "{d}/ok.png", "--weights", "{d}/nowhere.npz"], "nowhere.npz"),
+        (["run", "dann", "--set", "stepz=3"], "unknown config key 'stepz'"),
+        (["run", "gan", "--set", "lr_d=fast"], "override lr_d='fast'"),
+    ],
+)
+def test_bad_inputs_through_the_cli_are_one_line_errors(argv, message, bad_files, capsys):
+    folder, good, other = bad_files
+    argv = [a.format(d=folder, good=good, other=other) for a in argv]
+    if argv[0] == "run":
+        argv += ["--out", str(folder / "never")]
+    assert message in error_line(capsys, argv)
+    assert not (folder / "never").exists()
