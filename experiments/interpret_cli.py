@@ -208,12 +208,7 @@ def _command(args):
         if args.command != "classviz" or args.from_images:
             raise ValueError(f"{args.command}: expected image files or .npz files to work on")
         size = get_spec(args.model).input_size
-        args.images, images, labels, names = (
-            [],
-            [np.zeros((size, size, 3), np.uint8)],
-            [None],
-            ["noise"],
-        )
+        images, labels, names = [np.zeros((size, size, 3), np.uint8)], [None], ["noise"]
     else:
         images, labels, names = read_inputs(args.images)
     kernels = pick_kernels(args.kernels)
