@@ -1,9 +1,11 @@
 """Training steps per second: JAX (jaxdl's jitted loop step) vs PyTorch on the same network,
-batch and optimiser, JAX on each ``--kernels`` set. Cases live in ``CASES`` (name ->
-builder(batch, torch_layout, layers) returning (jax_step, jax_sync, torch_step), each a
-no-argument callable doing one training step on fixed data).
+batch and optimiser, JAX on each ``--kernels`` set; and, with ``--seeds N``, N seeds trained
+as one vmapped step (``jaxdl.train.seeds``) against the N seeds in sequence. Cases live in
+``CASES`` (name -> builder(batch, layers) returning the JAX step function, a state-from-seed
+function and a host batch) and ``TORCH`` (name -> builder(batch, torch_layout) returning a
+no-argument PyTorch training step on fixed data).
 
-    python benchmarks/bench_train.py --steps 50 --batch 64 [--cases dann]
+    python benchmarks/bench_train.py --steps 50 --batch 64 [--cases dann] [--seeds 3]
 """
 
 import argparse
@@ -17,42 +19,35 @@ import numpy as np
 import torch_layout
 
 
-def dann_case(batch: int, layout: str, layers):
+def dann_case(batch: int, layers):
     """One DANN step (source+target, GRL, SGD momentum 0.9, lr 0.01) on 32x32x3 uint8 images."""
-    import torch
-
     from jaxdl import dann
-    from jaxdl.train import loop
-    from jaxdl.train.sharding import shard_batch
 
+    host = dann_batch(batch)
+    model, optimizer = dann.DANN(layers=layers), dann.make_optimizer("sgd", 10_000)
+    step = dann.make_step(model, optimizer, "dann", 10_000)
+    return step, lambda seed: dann.init_state(model, optimizer, seed), host
+
+
+def dann_batch(batch: int) -> dict:
     rng = np.random.default_rng(0)
-    host = {
+    return {
         "xs": rng.integers(0, 256, (batch, 32, 32, 3), dtype=np.uint8),
         "ys": rng.integers(0, 10, batch),
         "xt": rng.integers(0, 256, (batch, 32, 32, 3), dtype=np.uint8),
     }
-    model, optimizer = dann.DANN(layers=layers), dann.make_optimizer("sgd", 10_000)
-    step = loop.jit_step(dann.make_step(model, optimizer, "dann", 10_000))
-    box = {"state": jax.device_put(dann.init_state(model, optimizer, 0))}
-    batch_dev = shard_batch(host, step.mesh)
 
-    def jax_step():
-        box["state"], metrics = step(box["state"], batch_dev)
-        return metrics["loss"]
 
-    def jax_sync(out):
-        jax.block_until_ready(out)
+def torch_dann_case(batch: int, layout: str):
+    import torch
 
+    host = dann_batch(batch)
     net, torch_optimizer = torch_dann()
     xs = torch.from_numpy(host["xs"]).permute(0, 3, 1, 2).contiguous()
     xt = torch.from_numpy(host["xt"]).permute(0, 3, 1, 2).contiguous()
     net, xs, xt = torch_layout.to_layout(torch, layout, net, xs, xt)
     ys = torch.from_numpy(host["ys"])
-
-    def torch_step():
-        return torch_dann_step(net, torch_optimizer, xs, ys, xt, lam=0.5)
-
-    return jax_step, jax_sync, torch_step
+    return lambda: torch_dann_step(net, torch_optimizer, xs, ys, xt, lam=0.5)
 
 
 def torch_dann():
@@ -107,36 +102,29 @@ def torch_dann_step(net, optimizer, xs, ys, xt, lam):
     return loss
 
 
-def dcgan_case(batch: int, layout: str, layers):
+def dcgan_case(batch: int, layers):
     """One DCGAN D-then-G step (28x28, widths 64, z 100, Adam 2e-4 b1 0.5, non-saturating loss)."""
-    import torch
-
     from jaxdl.gan import GAN, Discriminator, Generator
-    from jaxdl.train import loop
-    from jaxdl.train.sharding import shard_batch
 
+    gan = GAN(Generator(28, 64, layers=layers), Discriminator(28, 64, layers=layers))
+    return gan.train_step, lambda seed: gan.init(seed, (28, 28, 1)), dcgan_batch(batch)
+
+
+def dcgan_batch(batch: int) -> dict:
     rng = np.random.default_rng(0)
-    host = {
+    return {
         "image": rng.integers(0, 256, (batch, 28, 28), dtype=np.uint8),
         "label": rng.integers(0, 10, batch),
     }
-    gan = GAN(Generator(28, 64, layers=layers), Discriminator(28, 64, layers=layers))
-    step = loop.jit_step(gan.train_step)
-    box = {"state": jax.device_put(gan.init(0, (28, 28, 1)))}
-    batch_dev = shard_batch(host, step.mesh)
 
-    def jax_step():
-        box["state"], metrics = step(box["state"], batch_dev)
-        return metrics["g_loss"]
+
+def torch_dcgan_case(batch: int, layout: str):
+    import torch
 
     nets = torch_dcgan()
     torch_layout.to_layout(torch, layout, nets[0], nets[1])  # modules convert in place
-    images = torch.from_numpy(host["image"])[:, None]
-
-    def torch_step():
-        return torch_dcgan_step(*nets, images)
-
-    return jax_step, jax.block_until_ready, torch_step
+    images = torch.from_numpy(dcgan_batch(batch)["image"])[:, None]
+    return lambda: torch_dcgan_step(*nets, images)
 
 
 def torch_dcgan(z_dim: int = 100, width: int = 64):
@@ -199,28 +187,53 @@ def torch_dcgan_step(generator, discriminator, g_optimizer, d_optimizer, z_dim, 
 
 
 CASES = {"dann": dann_case, "dcgan": dcgan_case}
+TORCH = {"dann": torch_dann_case, "dcgan": torch_dcgan_case}
 
 
-def timed(fn, steps: int, sync) -> float:
+def timed(fn, steps: int) -> float:
     """Steps per second of ``fn`` over ``steps`` calls, synchronised at the end."""
     start = time.perf_counter()
     out = None
     for _ in range(steps):
         out = fn()
-    sync(out)
+    jax.block_until_ready(out)
     return steps / (time.perf_counter() - start)
 
 
-def run_case(name: str, batch: int, steps: int, warmup: int, layout: str, kern) -> dict:
-    jax_step, jax_sync, torch_step = CASES[name](batch, layout, kern.layers)
+def jax_runner(step_fn, init, host, seeds: tuple):
+    """A no-argument training step of the stacked ``seeds`` (vmapped when more than one) on
+    fixed data, its loss returned, and the seconds its first call (the compile) took."""
+    from jaxdl.train import loop
+    from jaxdl.train import seeds as seeds_axis
+    from jaxdl.train.sharding import shard_batch
+
+    if len(seeds) == 1:
+        step, state = loop.jit_step(step_fn), init(seeds[0])
+        batch = shard_batch(host, step.mesh)
+    else:
+        step = loop.jit_step(seeds_axis.vmap_step(step_fn), batch_axis=1)
+        state = seeds_axis.stack([init(s) for s in seeds])
+        batch = shard_batch(seeds_axis.stack([host] * len(seeds)), step.mesh, axis=1)
+    box = {"state": jax.device_put(state)}
+
+    def run():
+        box["state"], metrics = step(box["state"], batch)
+        return metrics
+
     start = time.perf_counter()
-    jax_sync(jax_step())
-    compile_s = time.perf_counter() - start
+    jax.block_until_ready(run())
+    return run, time.perf_counter() - start
+
+
+def run_case(name: str, batch: int, steps: int, warmup: int, layout: str, kern) -> dict:
+    step_fn, init, host = CASES[name](batch, kern.layers)
+    jax_step, compile_s = jax_runner(step_fn, init, host, (0,))
+    torch_step = TORCH[name](batch, layout)
     for _ in range(warmup):
-        jax_sync(jax_step())
+        jax.block_until_ready(jax_step())
         torch_step()
-    jax_rate = timed(jax_step, steps, jax_sync)
-    torch_rate = timed(torch_step, steps, lambda out: None)
+    jax_rate = timed(jax_step, steps)
+    torch_rate = timed(torch_step, steps)
     return {
         "case": name,
         "kernels": kern.name,
@@ -230,6 +243,33 @@ def run_case(name: str, batch: int, steps: int, warmup: int, layout: str, kern) 
         "jax_per_s": round(jax_rate, 2),
         "torch_per_s": round(torch_rate, 2),
         "ratio": round(jax_rate / torch_rate, 2),
+    }
+
+
+def run_seeds_case(name: str, batch: int, steps: int, warmup: int, n: int, kern) -> dict:
+    """Seed-steps per second (one step of one seed) of N seeds vmapped and in sequence (N
+    single-seed programs, each compiled once, stepped in turn)."""
+    step_fn, init, host = CASES[name](batch, kern.layers)
+    stacked, compile_s = jax_runner(step_fn, init, host, tuple(range(n)))
+    singles = [jax_runner(step_fn, init, host, (s,))[0] for s in range(n)]
+
+    def in_sequence():
+        return [single() for single in singles]
+
+    for _ in range(warmup):
+        jax.block_until_ready((stacked(), in_sequence()))
+    vmapped_rate = timed(stacked, steps) * n
+    sequential_rate = timed(in_sequence, steps) * n
+    return {
+        "case": f"{name}_seeds",
+        "kernels": kern.name,
+        "batch": batch,
+        "seeds": n,
+        "steps": steps,
+        "vmap_compile_s": round(compile_s, 2),
+        "vmap_seed_steps_per_s": round(vmapped_rate, 2),
+        "sequential_seed_steps_per_s": round(sequential_rate, 2),
+        "vmap_over_sequential": round(vmapped_rate / sequential_rate, 2),
     }
 
 
@@ -246,6 +286,12 @@ def main():
     parser.add_argument(
         "--cases", default=",".join(CASES), help=f"comma-separated subset of {list(CASES)}"
     )
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        default=3,
+        help="also time N seeds vmapped against N in sequence (0: skip) (default: %(default)s)",
+    )
     torch_layout.add_argument(parser)
     kernels.add_argument(parser)
     args = parser.parse_args()
@@ -255,6 +301,12 @@ def main():
         for name in args.cases.split(",")
         for kern in kernels.selected(args)
     ]
+    if args.seeds > 1:
+        cases += [
+            run_seeds_case(name, args.batch, args.steps, args.warmup, args.seeds, kern)
+            for name in args.cases.split(",")
+            for kern in kernels.selected(args)
+        ]
     print(
         json.dumps(
             {

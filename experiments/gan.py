@@ -28,10 +28,10 @@ from jaxdl.data.digits import load_digits_images
 from jaxdl.data.mnist import load_mnist
 from jaxdl.gan import GAN, Discriminator, Generator, quality, to_unit
 from jaxdl.layers import FLAX
-from jaxdl.train import loop
+from jaxdl.train import loop, seeds
 from jaxdl.train.batches import array_stream
 from jaxdl.train.checkpoint import Checkpointer
-from jaxdl.train.logging import MetricsLogger
+from jaxdl.train.logging import MetricsLogger, SeedLoggers
 
 MNIST = "mnist/mnist.npz"
 CLASSES = 10
@@ -45,6 +45,7 @@ def quick(config: Config) -> Config:
     return dataclasses.replace(
         config,
         steps=300,
+        seeds=(0, 1),
         time_budget_s=60.0,
         sample_every=50,
         checkpoint_every=100,
@@ -90,7 +91,7 @@ def build_gan(config: Config, layers=FLAX) -> GAN:
 def fixed_batch(config: Config):
     """The fixed noise of the sample grids: (z (100, z_dim), y (100,)). Conditional: 10 noise
     vectors, row r = class r, column c = z_c; otherwise 100 distinct z."""
-    key = jax.random.key(config.seed + 1)
+    key = jax.random.key(config.seeds[0] + 1)
     if config.conditional:
         z = jnp.tile(jax.random.normal(key, (GRID, config.z_dim)), (GRID, 1))
         return z, jnp.repeat(jnp.arange(GRID), GRID)
@@ -156,20 +157,28 @@ def samples_figure(images, title: str, conditional: bool):
     return fig
 
 
-def train(config: Config, gan: GAN, sampler, x_train, y_train, workdir: Path):
-    """Train until ``config.steps`` or the time budget: (state, logger, seconds, stop reason).
-    The loop runs in chunks of ``sample_every`` steps, drawing the fixed-noise grid after each."""
-    state = gan.init(config.seed, (config.image_size, config.image_size, 1))
-    train_step = loop.jit_step(gan.train_step)
+def train(config: Config, gan: GAN, step, sampler, x_train, y_train, workdir: Path, group):
+    """Train the stacked seeds ``group`` with ``step`` (``loop.jit_step`` of the vmapped
+    ``gan.train_step``) until ``config.steps`` or the time budget (per seed: a group of S
+    vmapped seeds gets S times it). The loop runs in chunks of ``sample_every`` steps, drawing
+    each seed's fixed-noise grid (samples/seed<s>/) after each. Returns one dict per seed:
+    state, logger, seconds (per seed), stop reason, steps run by this call."""
+    shape = (config.image_size, config.image_size, 1)
+    state = seeds.stack([gan.init(s, shape) for s in group])
     arrays = {"image": x_train, "label": y_train.astype(np.int32)}
+    per_step = config.batch_size * config.d_steps
 
     def batches(start):
-        return array_stream(arrays, config.batch_size * config.d_steps, config.seed, start)
+        return seeds.stacked_batches([array_stream(arrays, per_step, s, start) for s in group])
 
-    checkpointer = Checkpointer(workdir / "checkpoints", every=config.checkpoint_every, keep=2)
-    logger = MetricsLogger(workdir)
+    name = "seeds" + "-".join(map(str, group))
+    checkpointer = Checkpointer(
+        workdir / "checkpoints" / name, every=config.checkpoint_every, keep=2
+    )
+    logger = SeedLoggers(workdir / "logs", "metrics", group)
     z, y = fixed_batch(config)
-    bar = StepBar(config.steps, f"{model_kind(config)} training")
+    bar = StepBar(config.steps, f"{model_kind(config)} training (seed {name[5:]})")
+    budget = config.time_budget_s * len(group)
     resumed_from = (checkpointer.latest_step() or 0) if config.resume else 0
     resume, target, start, reason = config.resume, 0, time.perf_counter(), "steps"
     try:
@@ -179,7 +188,7 @@ def train(config: Config, gan: GAN, sampler, x_train, y_train, workdir: Path):
                 time.perf_counter(),
             )
             state, _ = loop.fit(
-                train_step,
+                step,
                 state,
                 batches,
                 num_steps=max(target, 1),
@@ -189,13 +198,18 @@ def train(config: Config, gan: GAN, sampler, x_train, y_train, workdir: Path):
                 resume=resume,
                 progress=bar,
             )
-            resume, target = False, int(state.step)
-            save_grid(sampler(state, z, y), workdir / "samples" / f"step_{target:06d}.png")
+            resume, target = False, loop.steps_taken(state)
+            for seed, seed_state in zip(group, seeds.unstack(state)):
+                grid = workdir / "samples" / f"seed{seed}" / f"step_{target:06d}.png"
+                save_grid(sampler(seed_state, z, y), grid)
             if target >= config.steps:
                 break
             elapsed, chunk_seconds = time.perf_counter() - start, time.perf_counter() - chunk_start
-            if config.time_budget_s and elapsed + chunk_seconds > config.time_budget_s:
-                reason = f"time budget of {config.time_budget_s:.0f} s (next chunk would exceed it)"
+            if budget and elapsed + chunk_seconds > budget:
+                reason = (
+                    f"time budget of {config.time_budget_s:.0f} s per seed (next chunk would "
+                    "exceed it)"
+                )
                 break
     except FloatingPointError as e:
         raise ValueError(
@@ -205,7 +219,19 @@ def train(config: Config, gan: GAN, sampler, x_train, y_train, workdir: Path):
     finally:
         bar.close()
         checkpointer.close()
-    return state, logger, time.perf_counter() - start, reason, int(state.step) - resumed_from
+    seconds = (time.perf_counter() - start) / len(group)
+    steps_run = loop.steps_taken(state) - resumed_from
+    return [
+        {
+            "seed": seed,
+            "state": seed_state,
+            "logger": seed_logger,
+            "seconds": seconds,
+            "reason": reason,
+            "steps_run": steps_run,
+        }
+        for seed, seed_state, seed_logger in zip(group, seeds.unstack(state), logger.loggers)
+    ]
 
 
 def model_kind(config: Config) -> str:
@@ -214,14 +240,13 @@ def model_kind(config: Config) -> str:
     return "cDCGAN" + ("" if config.d_sees_labels else " with cD(x)")
 
 
-def score(
-    config: Config, sampler, state, x_train, y_train, x_test, y_test
-) -> tuple[dict, dict, dict]:
-    """(generated scores, real ceiling scores, classifier facts)."""
+def scorer(config: Config, x_train, y_train, x_test, y_test):
+    """The cached MNIST scoring classifier, once for every seed: (score(sampler, state) ->
+    generated scores, real ceiling scores, classifier facts)."""
     crop = slice(2, 30) if config.image_size == 32 else slice(None)
     x_train28, x_test28 = x_train[:, crop, crop], x_test[:, crop, crop]
     epochs = config.classifier_epochs if len(x_train) > DIGITS_SIZE else DIGITS_CLASSIFIER_EPOCHS
-    path = quality.classifier_path(x_train28, y_train, seed=config.seed, epochs=epochs)
+    path = quality.classifier_path(x_train28, y_train, seed=config.seeds[0], epochs=epochs)
     if path.is_file():
         print(f"jaxdl: gan: scoring classifier read from the cache {path}", file=sys.stderr)
     else:
@@ -234,14 +259,18 @@ def score(
         total=epochs * (len(x_train28) // 128), desc="scoring classifier", unit="step", leave=False
     ) as bar:
         params, path, trained = quality.quality_classifier(
-            x_train28, y_train, seed=config.seed, epochs=epochs, progress=bar.update
+            x_train28, y_train, seed=config.seeds[0], epochs=epochs, progress=bar.update
         )
     reference = quality.reference_stats(params, x_test28)
     n = min(config.eval_samples, len(x_train))
-    key_z = jax.random.key(config.seed + 2)
     labels = jnp.arange(n) % CLASSES
-    images = sampler(state, jax.random.normal(key_z, (n, config.z_dim)), labels)[:, crop, crop]
-    fake = quality.quality_scores(params, images, reference, labels if config.conditional else None)
+    z = jax.random.normal(jax.random.key(config.seeds[0] + 2), (n, config.z_dim))
+
+    def score(sampler, state) -> dict:
+        images = sampler(state, z, labels)[:, crop, crop]
+        conditional = labels if config.conditional else None
+        return quality.quality_scores(params, images, reference, conditional)
+
     real = quality.quality_scores(params, x_train28[:n], reference, y_train[:n])
     facts = {
         "classifier_test_accuracy": quality.classifier_accuracy(params, x_test28, y_test),
@@ -249,69 +278,91 @@ def score(
         "classifier_trained_now": trained,
         "scored_samples": n,
     }
-    return fake, real, facts
+    return score, real, facts
+
+
+SCORES = ("inception_score", "frechet_distance", "label_accuracy")
+
+
+def quality_rows(kind: str, per_seed: list, real: dict) -> list[dict]:
+    """One row per seed, their mean and std (n > 1), and the real images' ceiling; a score a
+    model has not (label accuracy of an unconditional GAN) is left empty."""
+
+    def row(images, values):
+        return {"images": images, **{k: values.get(k) for k in SCORES}}
+
+    rows = [row(f"{kind}, seed {r['seed']}", r["scores"]) for r in per_seed]
+    names = [k for k in SCORES if k in per_seed[0]["scores"]]
+    summary = {k: seeds.mean_std([r["scores"][k] for r in per_seed]) for k in names}
+    if len(per_seed) > 1:
+        n = len(per_seed)
+        rows.append(row(f"{kind}, mean over {n} seeds", {k: v["mean"] for k, v in summary.items()}))
+        rows.append(row(f"{kind}, std over {n} seeds", {k: v["std"] for k, v in summary.items()}))
+    return rows + [row("real training images (ceiling)", real)]
+
+
+def pm(stats: dict, digits: int = 2) -> str:
+    return f"{stats['mean']:.{digits}f} +- {stats['std']:.{digits}f}"
 
 
 def run(config: Config, workdir: Path, data: Path | None, kernels: Kernels = Kernels()) -> dict:
     x_train, y_train, x_test, y_test, source = load_data(data, config.image_size)
     gan = build_gan(config, kernels.layers)
     sampler = make_sampler(gan)
-    state, logger, seconds, reason, steps_run = train(
-        config, gan, sampler, x_train, y_train, workdir
-    )
-    steps = int(state.step)
+    step = loop.jit_step(seeds.vmap_step(gan.train_step), batch_axis=1)
+    per_seed = [
+        result
+        for group in seeds.groups(config.seeds, config.seed_mode)
+        for result in train(config, gan, step, sampler, x_train, y_train, workdir, group)
+    ]
+    first = per_seed[0]
+    steps = loop.steps_taken(first["state"])
     kind = model_kind(config)
 
-    frames = sorted((workdir / "samples").glob("step_*.png"))
     from PIL import Image
 
+    frames = sorted((workdir / "samples" / f"seed{first['seed']}").glob("step_*.png"))
     viz.save_gif([np.asarray(Image.open(f)) for f in frames], workdir / "progress.gif", fps=4)
-    viz.save_figure(loss_figure(logger), workdir / "losses.png")
-    final = sampler(state, *fixed_batch(config))
+    viz.save_figure(loss_figure(first["logger"]), workdir / "losses.png")
+    final = sampler(first["state"], *fixed_batch(config))
     smoke = steps < SMOKE_STEPS
-    title = f"{kind} after {steps} steps" + (
+    title = f"{kind} after {steps} steps, seed {first['seed']}" + (
         "\n(a smoke run: too few steps to learn the digits)" if smoke else ""
     )
     sample_figure = "class_by_z.png" if config.conditional else "samples.png"
     viz.save_figure(samples_figure(final, title, config.conditional), workdir / sample_figure)
 
-    fake, real, facts = score(config, sampler, state, x_train, y_train, x_test, y_test)
-    label_accuracy = {"label_accuracy": fake.get("label_accuracy")}
-    write_table(
-        [
-            {
-                "images": kind,
-                "inception_score": fake["inception_score"],
-                "frechet_distance": fake["frechet_distance"],
-                **label_accuracy,
-            },
-            {
-                "images": "real training images (ceiling)",
-                "inception_score": real["inception_score"],
-                "frechet_distance": real["frechet_distance"],
-                "label_accuracy": real["label_accuracy"],
-            },
-        ],
-        workdir,
-        "quality",
-    )
-    last = logger.records[-1] if logger.records else {}
+    score, real, facts = scorer(config, x_train, y_train, x_test, y_test)
+    for r in per_seed:
+        r["scores"] = score(sampler, r["state"])
+    write_table(quality_rows(kind, per_seed, real), workdir, "quality")
+    names = [k for k in SCORES if k in first["scores"]]
+    summary = {k: seeds.mean_std([r["scores"][k] for r in per_seed]) for k in names}
+    seconds = float(np.mean([r["seconds"] for r in per_seed]))
+    steps_run = int(np.mean([r["steps_run"] for r in per_seed]))
+    last = first["logger"].records[-1] if first["logger"].records else {}
+    seed_list = ", ".join(str(r["seed"]) for r in per_seed)
     text_train = (
         f"{kind} ({config.image_size}x{config.image_size}, widths G {config.g_width} / D "
         f"{config.d_width}, "
         f"z {config.z_dim}, batch {config.batch_size}, Adam lr G {config.lr_g} / D {config.lr_d}, "
         f"{'saturating' if config.saturating else 'non-saturating'} G loss, {config.d_steps} D "
-        f"step(s) "
-        f"per G step) trained {steps} steps in {seconds:.0f} s (stopped by: {reason}) on {source}, "
-        f"seed {config.seed}. Last logged D(x) {last.get('d_real', float('nan')):.2f}, "
+        f"step(s) per G step) trained {steps} steps per seed in {seconds:.0f} s per seed "
+        f"(stopped by: {first['reason']}) on {source}, seeds {seed_list}. Curves of seed "
+        f"{first['seed']}: last logged D(x) {last.get('d_real', float('nan')):.2f}, "
         f"D(G(z)) {last.get('d_fake', float('nan')):.2f}."
     )
     text_quality = (
-        f"Scored on {facts['scored_samples']} samples with an MNIST CNN "
-        f"(test accuracy {facts['classifier_test_accuracy']:.4f}): classifier IS "
-        f"{fake['inception_score']:.2f} (real {real['inception_score']:.2f}), Frechet distance to "
-        f"the test set {fake['frechet_distance']:.2f} (real {real['frechet_distance']:.2f})"
-        + (f", label accuracy {fake['label_accuracy']:.3f}" if "label_accuracy" in fake else "")
+        f"Scored on {facts['scored_samples']} samples per seed with an MNIST CNN "
+        f"(test accuracy {facts['classifier_test_accuracy']:.4f}), mean +- std over "
+        f"{len(per_seed)} seeds: classifier IS {pm(summary['inception_score'])} (real "
+        f"{real['inception_score']:.2f}), Frechet distance to the test set "
+        f"{pm(summary['frechet_distance'])} (real {real['frechet_distance']:.2f})"
+        + (
+            f", label accuracy {pm(summary['label_accuracy'], 3)}"
+            if "label_accuracy" in summary
+            else ""
+        )
         + "."
     )
     sections = [
@@ -324,7 +375,7 @@ def run(config: Config, workdir: Path, data: Path | None, kernels: Kernels = Ker
         {
             "title": f"{kind}: samples"
             + (" (row = class, column = z)" if config.conditional else ""),
-            "text": f"Samples of the fixed noise batch after {steps} steps"
+            "text": f"Samples of the fixed noise batch after {steps} steps, seed {first['seed']}"
             + (
                 f": a smoke run, far too short to learn the digits ({SMOKE_STEPS}+ steps needed)."
                 if smoke
@@ -346,11 +397,15 @@ def run(config: Config, workdir: Path, data: Path | None, kernels: Kernels = Ker
         "train_seconds": round(seconds, 1),
         "steps_run": steps_run,
         "steps_per_second": round(steps_run / max(seconds, 1e-9), 2),
-        "stopped_by": reason,
+        "stopped_by": first["reason"],
         "data_source": source,
         "mnist": source.startswith("MNIST"),
-        "seed": config.seed,
-        **{f"gen_{k}": v for k, v in fake.items()},
+        "seeds": [r["seed"] for r in per_seed],
+        **{f"gen_{k}": v["mean"] for k, v in summary.items()},
+        **{f"gen_{k}_std": v["std"] for k, v in summary.items()},
+        "per_seed": [
+            {"seed": r["seed"], **r["scores"], "seconds": round(r["seconds"], 1)} for r in per_seed
+        ],
         **{f"real_{k}": v for k, v in real.items()},
         **facts,
         "figures": ["losses.png", "progress.gif", sample_figure],

@@ -73,7 +73,8 @@ PARTS = {
 
 
 def provenance(results: dict) -> str:
-    """One line saying which data, weights and seed a chapter's numbers come from, and its time."""
+    """One line saying which data, weights and seeds a chapter's numbers come from, and its
+    time."""
     config = results.get("config", {})
     parts = [f"data: {results.get('data') or 'embedded (scikit-learn)'}"]
     if config.get("weights") or config.get("model"):
@@ -82,7 +83,9 @@ def provenance(results: dict) -> str:
         parts.append(
             f"model: {config.get('model', '-')}, weights: {where or 'embedded digits CNN'}"
         )
-    if "seed" in config:
+    if "seeds" in config:
+        parts.append(f"seeds: {', '.join(map(str, config['seeds']))}")
+    elif "seed" in config:
         parts.append(f"seed: {config['seed']}")
     parts.append(f"wall time: {results.get('wall_seconds', '?')} s")
     return " · ".join(parts)

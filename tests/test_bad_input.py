@@ -22,7 +22,7 @@ QUICK_DANN = [
     "run",
     "dann",
     "--quick",
-    "--steps",
+    "--paper-steps",
     "4",
     "--eval-every",
     "2",
@@ -30,8 +30,12 @@ QUICK_DANN = [
     "2",
     "--sweep",
     "",
-    "--methods",
+    "--paper-methods",
     "source_only",
+    "--strong-methods",
+    "",
+    "--seeds",
+    "0",
     "--embed-size",
     "20",
     "--eval-size",
@@ -68,17 +72,20 @@ def finished_run(folder, experiment="dann"):
 @pytest.mark.parametrize(
     "flags, message",
     [
-        (["--steps", "-5"], "DannConfig.steps: expected >= 1, got -5"),
+        (["--paper-steps", "-5"], "Setting.steps: expected >= 1, got -5"),
+        (["--seeds", "0,0"], "seeds must be distinct"),
+        (["--seed-mode", "fast"], "DannConfig.seed_mode: expected one of auto, vmap, sequential"),
         (["--checkpoint-every", "0"], "DannConfig.checkpoint_every: expected >= 1, got 0"),
         (["--batch-size", "0"], "DannConfig.batch_size: expected >= 1, got 0"),
         (["--eval-every", "0"], "DannConfig.eval_every: expected >= 1, got 0"),
         (
-            ["--methods", "foo"],
-            "DannConfig.methods: expected one of source_only, dann, pseudo, no_reversal, got 'foo'",
+            ["--paper-methods", "foo"],
+            "Setting.methods: expected one of source_only, dann, no_reversal, pseudo, self_train, "
+            "got 'foo'",
         ),
         (
-            ["--set", "learning_rate=inf"],
-            "DannConfig.learning_rate: expected a finite number, got inf",
+            ["--set", "strong.learning_rate=inf"],
+            "Setting.learning_rate: expected a finite number, got inf",
         ),
     ],
 )
@@ -90,12 +97,12 @@ def test_config_values_outside_their_bounds_are_refused(flags, message, tmp_path
 def test_gan_learning_rate_must_be_finite():
     with pytest.raises(ValueError, match="GANConfig.lr_d: expected a finite number, got inf"):
         GANConfig(lr_d=float("inf"))
-    assert DannConfig().steps == 10000  # the defaults pass their own bounds
+    assert DannConfig().paper.steps == 6000  # the defaults pass their own bounds
 
 
 def test_a_rejected_command_leaves_a_finished_folder_as_it_was(tmp_path, capsys, embedded):
     before = finished_run(tmp_path / "run")
-    error_line(capsys, ["run", "dann", "--out", tmp_path / "run", "--methods", "foo"])
+    error_line(capsys, ["run", "dann", "--out", tmp_path / "run", "--paper-methods", "foo"])
     assert {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir()} == before
 
 
@@ -109,9 +116,10 @@ def test_a_finished_folder_is_refused_without_resume_or_force(tmp_path, capsys, 
 def test_force_starts_clean_and_logs_are_not_doubled(tmp_path, capsys, embedded):
     out = tmp_path / "run"
     assert main([*QUICK_DANN, "--out", str(out)]) == 0
-    first = (out / "logs" / "source_only.jsonl").read_text()
+    log = out / "logs" / "paper_source_only_seed0.jsonl"
+    first = log.read_text()
     assert main([*QUICK_DANN, "--out", str(out), "--force"]) == 0
-    assert (out / "logs" / "source_only.jsonl").read_text().count("\n") == first.count("\n")
+    assert log.read_text().count("\n") == first.count("\n")
     capsys.readouterr()
 
 
@@ -264,7 +272,8 @@ def test_a_diverging_dann_run_stops_with_one_line_and_keeps_its_checkpoints(
 ):
     out = tmp_path / "run"
     line = error_line(
-        capsys, [*QUICK_DANN, "--optimizer", "sgd", "--learning-rate", "1e30", "--out", out]
+        capsys,
+        [*QUICK_DANN, "--paper-optimizer", "sgd", "--paper-learning-rate", "1e30", "--out", out],
     )
     assert "is nan at step" in line or "is inf at step" in line
 
@@ -298,7 +307,7 @@ def test_an_interrupted_dann_run_resumes_to_the_uninterrupted_result(
     run continues with --resume and ends with the numbers of an uninterrupted run."""
     from experiments import dann as chapter
 
-    argv = [*QUICK_DANN, "--methods", "dann"]
+    argv = [*QUICK_DANN, "--paper-methods", "dann"]
     assert main([*argv, "--out", str(tmp_path / "whole")]) == 0
     whole = json.loads((tmp_path / "whole" / "results.json").read_text())["results"]
 

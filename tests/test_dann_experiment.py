@@ -8,13 +8,14 @@ import pytest
 from experiments import dann as chapter
 from experiments.runner import run_experiment
 
+QUICK = chapter.quick(chapter.Config())
 TINY = dataclasses.replace(
-    chapter.quick(chapter.Config()),
-    steps=12,
+    QUICK,
+    paper=dataclasses.replace(QUICK.paper, steps=12),
+    strong=dataclasses.replace(QUICK.strong, methods=("source_only", "self_train"), steps=12),
     batch_size=16,
     eval_every=6,
     sweep=(0.3,),
-    sweep_steps=6,
     eval_size=100,
     embed_size=40,
     checkpoint_every=6,
@@ -25,10 +26,21 @@ TINY = dataclasses.replace(
 def test_dann_chapter_on_embedded_data_writes_its_report_material(tmp_path):
     results = run_experiment("dann", chapter.run, TINY, tmp_path, data=None)
     assert results["data_used"].startswith("embedded")
-    assert set(results["target_accuracy"]) == {"source_only", "dann"}
-    for name in results["figures"] + ["results.csv", "results.md", "sweep.csv", "logs/dann.csv"]:
+    assert set(results["target_accuracy"]) == {
+        "paper/source_only",
+        "paper/dann",
+        "strong/source_only",
+        "strong/self_train",
+    }
+    tables = ["results_paper.csv", "results_strong.csv", "results_per_seed.csv", "sweep.csv"]
+    logs = [f"logs/{run}_seed{s}.csv" for run in ("paper_dann", "sweep_0.3") for s in (0, 1)]
+    for name in results["figures"] + tables + logs + ["comparisons.csv"]:
         assert (tmp_path / name).is_file(), name
     assert [r["reversal_scale"] for r in results["sweep"]] == [0.3, 1.0]
+    assert all(r["n"] == 2 for r in results["sweep"])
+    assert len(results["per_seed"]) == 2 * 5  # 4 runs of the two settings and 1 sweep scale
+    compared = {(c["setting"], c["comparison"], c["metric"]) for c in results["comparisons"]}
+    assert ("paper", "dann - source_only", "target_acc") in compared
     json.dumps(results)
     # a resumed run restores the finished checkpoints instead of training again
     again = chapter.run(dataclasses.replace(TINY, resume=True), tmp_path, None)
@@ -36,7 +48,13 @@ def test_dann_chapter_on_embedded_data_writes_its_report_material(tmp_path):
 
 
 def test_source_only_without_sweep_has_no_sweep_section(tmp_path):
-    config = dataclasses.replace(TINY, methods=("source_only",), sweep=())
+    config = dataclasses.replace(
+        TINY,
+        paper=dataclasses.replace(TINY.paper, methods=("source_only",)),
+        strong=dataclasses.replace(TINY.strong, methods=()),
+        sweep=(),
+        seeds=(0,),
+    )
     results = chapter.run(config, tmp_path, None)
     assert results["sweep"] == [] and not (tmp_path / "sweep.csv").exists()
     assert all("reversal factor" not in s["title"] for s in results["sections"])

@@ -94,15 +94,19 @@ def test_quick_run_on_digits_writes_figures_scores_and_resumes(tmp_path):
         time_budget_s=0.0,
     )
     results = run_experiment("gan", chapter.run, config, tmp_path, data=None)
-    assert results["steps"] == 40 and not results["mnist"]
+    assert results["steps"] == 40 and not results["mnist"] and results["seeds"] == [0, 1]
+    per_seed = {r["seed"]: r["inception_score"] for r in results["per_seed"]}
+    assert len(per_seed) == 2 and per_seed[0] != per_seed[1]
+    assert np.isclose(results["gen_inception_score"], np.mean(list(per_seed.values())))
     for name in (
         "losses.png",
         "progress.gif",
         "class_by_z.png",
         "quality.csv",
-        "metrics.csv",
-        "samples/step_000020.png",
-        "samples/step_000040.png",
+        "logs/metrics_seed0.csv",
+        "logs/metrics_seed1.csv",
+        "samples/seed0/step_000020.png",
+        "samples/seed1/step_000040.png",
     ):
         assert (tmp_path / name).is_file(), name
     assert (

@@ -28,9 +28,10 @@ TINY = {
         "classviz.frame_every": 3,
     },
     "dann": {
-        "steps": 6,
+        "paper.steps": 6,
+        "strong.steps": 6,
+        "seeds": (0,),
         "sweep": (),
-        "sweep_steps": 3,
         "eval_every": 3,
         "eval_size": 64,
         "test_size": 64,

@@ -3,6 +3,8 @@
 import dataclasses
 
 from jaxdl.options import check_fields, option
+from jaxdl.train import seeds as seeds_axis
+from jaxdl.train.seeds import SEED_MODES
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,7 +29,7 @@ class GANConfig:
     batch_size: int = option(64, "images per step", min=1)
     steps: int = option(10000, "generator updates (the time budget may stop it first)", min=1)
     time_budget_s: float = option(
-        900.0, "also stop after this much training time (0: no limit)", min=0
+        900.0, "also stop after this much training time per seed (0: no limit)", min=0
     )
     sample_every: int = option(
         250, "a sample grid of the fixed noise batch every N steps (GIF frames)", min=1
@@ -38,7 +40,16 @@ class GANConfig:
     classifier_epochs: int = option(
         4, "epochs of the scoring classifier on MNIST (digits fallback: 20)", min=1
     )
-    seed: int = option(0, "random seed")
+    seeds: tuple[int, ...] = option(
+        (0, 1, 2), "random seeds: the GAN is trained and scored once per seed", min=0
+    )
+    seed_mode: str = option(
+        "auto",
+        "vmap (the seeds stacked, one compiled step), sequential, or auto (sequential on the "
+        "CPU, where it is faster; vmap on accelerators)",
+        choices=SEED_MODES,
+    )
 
     def __post_init__(self):
         check_fields(self)
+        seeds_axis.check(self.seeds)

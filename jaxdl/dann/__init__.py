@@ -3,8 +3,23 @@ its schedules (``grl``), the MNIST network with its input normalisations and aug
 (``network``), and the training steps of every method with their evaluation (``train``)."""
 
 from jaxdl.dann.grl import annealed_learning_rate, grad_reverse, reversal_schedule
-from jaxdl.dann.network import AUGMENTATIONS, DANN, DANN_LAYERS, INPUT_NORMS
-from jaxdl.dann.train import METHODS, evaluate, init_state, make_apply, make_optimizer, make_step
+from jaxdl.dann.network import (
+    AUGMENTATIONS,
+    DANN,
+    DANN_LAYERS,
+    INPUT_NORMS,
+    input_norm,
+    pixel_mean_of,
+)
+from jaxdl.dann.train import (
+    METHODS,
+    eval_params,
+    evaluate,
+    init_state,
+    make_apply,
+    make_optimizer,
+    make_step,
+)
 
 __all__ = [
     "grad_reverse",
@@ -13,6 +28,8 @@ __all__ = [
     "DANN",
     "DANN_LAYERS",
     "INPUT_NORMS",
+    "input_norm",
+    "pixel_mean_of",
     "AUGMENTATIONS",
     "METHODS",
     "make_optimizer",
@@ -20,4 +37,5 @@ __all__ = [
     "make_apply",
     "init_state",
     "evaluate",
+    "eval_params",
 ]

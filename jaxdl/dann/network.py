@@ -7,6 +7,7 @@ from typing import Optional
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from jaxdl.dann.grl import grad_reverse
 from jaxdl.layers import FLAX, Layers
@@ -62,7 +63,35 @@ def standardize(images):
     return (x - mean) / (std + 1.0)
 
 
-INPUT_NORMS = {"scale": preprocess, "standardize": standardize}
+def center(images, pixel_mean):
+    """uint8 (N,32,32,3) -> float32 ``(x - pixel_mean) / 255``: the per-channel mean (3,) of the
+    training pixels of both domains removed, as in the reimplementations of the paper's
+    MNIST -> MNIST-M experiment."""
+    return (images.astype(jnp.float32) - jnp.asarray(pixel_mean, jnp.float32)) / 255.0
+
+
+INPUT_NORMS = ("mean", "scale", "standardize")
+
+
+def input_norm(name: str, pixel_mean=None):
+    """The input normalisation ``name`` (one of ``INPUT_NORMS``) as ``fn(uint8 images) ->
+    float32``; ``"mean"`` needs ``pixel_mean`` (3,) (``pixel_mean_of`` the training images)."""
+    if name == "mean":
+        if pixel_mean is None:
+            raise ValueError("input norm 'mean' needs the training pixels' mean (pixel_mean)")
+        return lambda images: center(images, pixel_mean)
+    if name == "scale":
+        return preprocess
+    if name == "standardize":
+        return standardize
+    raise ValueError(f"unknown input norm {name!r}; expected one of {INPUT_NORMS}")
+
+
+def pixel_mean_of(*image_sets) -> tuple[float, float, float]:
+    """Per-channel mean of uint8 image sets (N,H,W,3) pooled, as floats (for ``center``)."""
+    total = sum(x.reshape(-1, x.shape[-1]).sum(0, dtype=np.float64) for x in image_sets)
+    count = sum(x.size // x.shape[-1] for x in image_sets)
+    return tuple(float(v) for v in total / count)
 
 
 def invert_channels(key, images, p: float = 0.5):
@@ -72,6 +101,21 @@ def invert_channels(key, images, p: float = 0.5):
     classifier both polarities and 2^C colourings)."""
     flip = jax.random.bernoulli(key, p, (images.shape[0], 1, 1, images.shape[-1]))
     return jnp.where(flip, 255 - images, images)
+
+
+def random_shift(key, images, pixels: int):
+    """uint8 (N,H,W,C) -> uint8: each image translated by its own random offset of up to
+    ``pixels`` in each direction, the border pixels repeated into the gap."""
+    if pixels == 0:
+        return images
+    n, h, w, _ = images.shape
+    padded = jnp.pad(images, ((0, 0), (pixels, pixels), (pixels, pixels), (0, 0)), mode="edge")
+    offsets = jax.random.randint(key, (n, 2), 0, 2 * pixels + 1)
+
+    def crop(image, offset):
+        return jax.lax.dynamic_slice(image, (offset[0], offset[1], 0), (h, w, image.shape[-1]))
+
+    return jax.vmap(crop)(padded, offsets)
 
 
 AUGMENTATIONS = {"none": lambda key, images: images, "invert": invert_channels}

@@ -1,5 +1,6 @@
-"""DANN training steps (Ganin et al. 2016) for the shared loop, with the baselines and the
-question-1 variant, and the evaluations of the chapter.
+"""DANN training steps (Ganin et al. 2016) for the shared loop, with the baselines, the
+question-1 variant and a self-training method past the practical, and the chapter's
+evaluations.
 
 Methods (``make_step(method=...)``):
 - ``"source_only"``: label loss on source only.
@@ -9,8 +10,18 @@ Methods (``make_step(method=...)``):
   (lam -> -lam_p: the gradient is not reversed).
 - ``"pseudo"``: source label loss + ``lam_p`` x cross-entropy on target images whose predicted
   probability is at least ``threshold``, against their own (stopped-gradient) predicted class.
+- ``"target_only"``: label loss on the target images with their labels (``batch["yt"]``): the
+  upper bound no adaptation method is expected to pass with the same network and inputs.
+- ``"self_train"``: DANN + mean-teacher self-training (Tarvainen & Valpola 2017; French et al.
+  2018): an exponential moving average of the weights (the teacher, ``ema``) labels the clean
+  target images; the student learns those with teacher confidence >= ``threshold`` from a
+  shifted and channel-inverted copy, each weighted inversely to its class's running share of
+  the confident labels (class balance), with weight ``lam_p``, plus ``entropy`` x the entropy of
+  the student's target predictions (the conditional-entropy term of VADA, Shu et al. 2018). The
+  teacher is the model evaluated (``eval_params``).
 
-A batch is ``{"xs": (B,32,32,3) uint8, "ys": (B,) int, "xt": (B,32,32,3) uint8}``.
+A batch is ``{"xs": (B,32,32,3) uint8, "ys": (B,) int, "xt": (B,32,32,3) uint8}``, and
+``"yt": (B,) int`` for ``"target_only"``.
 """
 
 import chex
@@ -19,10 +30,12 @@ import jax.numpy as jnp
 import optax
 
 from jaxdl.dann.grl import annealed_learning_rate, reversal_schedule
-from jaxdl.dann.network import AUGMENTATIONS, INPUT_NORMS
+from jaxdl.dann.network import AUGMENTATIONS, invert_channels, random_shift
+from jaxdl.dann.network import input_norm as make_input_norm
 from jaxdl.train.state import create_state, step_key
 
-METHODS = ("source_only", "dann", "no_reversal", "pseudo")
+METHODS = ("source_only", "dann", "no_reversal", "pseudo", "self_train", "target_only")
+NUM_CLASSES = 10
 
 
 def make_optimizer(
@@ -38,10 +51,19 @@ def make_optimizer(
     raise ValueError(f"unknown optimizer {name!r}; expected 'sgd' or 'adam'")
 
 
-def init_state(model, optimizer, seed: int, image_shape=(32, 32, 3)):
-    """A TrainState with freshly initialised params (key ``seed``)."""
+def init_state(model, optimizer, seed: int, method: str = "dann", image_shape=(32, 32, 3)):
+    """A TrainState with freshly initialised params (key ``seed``); ``"self_train"`` also
+    carries the teacher (a copy of the params) and the running class shares in ``extra``."""
     params = model.init(jax.random.key(seed), jnp.zeros((1, *image_shape), jnp.float32))["params"]
-    return create_state(params, optimizer.init(params), seed)
+    extra = {}
+    if method == "self_train":
+        extra = {"teacher": params, "class_share": jnp.full(NUM_CLASSES, 1.0 / NUM_CLASSES)}
+    return create_state(params, optimizer.init(params), seed, extra=extra)
+
+
+def eval_params(state):
+    """The weights a method is evaluated with: the teacher of self-training, else the params."""
+    return state.extra.get("teacher", state.params)
 
 
 def domain_loss_and_accuracy(domain_logits, n_source: int):
@@ -49,6 +71,16 @@ def domain_loss_and_accuracy(domain_logits, n_source: int):
     labels = jnp.concatenate([jnp.zeros(n_source), jnp.ones(domain_logits.shape[0] - n_source)])
     loss = optax.sigmoid_binary_cross_entropy(domain_logits, labels).mean()
     return loss, jnp.mean((domain_logits > 0) == (labels > 0.5))
+
+
+def pseudo_label_loss(logits, target_probs, threshold: float, class_weight):
+    """Cross-entropy of ``logits`` (B,10) against the argmax of ``target_probs`` (B,10) where its
+    max is >= ``threshold``, each weighted by ``class_weight[label]`` (10,), averaged over the
+    confident ones: (loss, confident mask (B,), labels (B,))."""
+    confident = target_probs.max(-1) >= threshold
+    labels = target_probs.argmax(-1)
+    ce = optax.softmax_cross_entropy_with_integer_labels(logits, labels) * class_weight[labels]
+    return jnp.sum(confident * ce) / jnp.maximum(confident.sum(), 1), confident, labels
 
 
 def make_step(
@@ -61,30 +93,54 @@ def make_step(
     threshold: float = 0.9,
     input_norm: str = "scale",
     augment: str = "none",
+    pixel_mean=None,
+    ema: float = 0.99,
+    shift: int = 2,
+    entropy: float = 0.0,
 ):
     """``step(state, batch) -> (state, metrics)`` for ``method`` (see the module docstring);
-    ``input_norm``: a key of ``jaxdl.dann.network.INPUT_NORMS``; ``augment``: a key of
-    ``jaxdl.dann.network.AUGMENTATIONS`` applied to the source images (per-step key)."""
-    preprocess, augmentation = INPUT_NORMS[input_norm], AUGMENTATIONS[augment]
+    ``input_norm``: one of ``jaxdl.dann.network.INPUT_NORMS`` (``"mean"`` with ``pixel_mean``);
+    ``augment``: a key of ``jaxdl.dann.network.AUGMENTATIONS`` applied to the source images
+    (per-step key); ``ema``, ``shift``, ``entropy``: self-training's teacher decay, the
+    student's random shift of the target images (pixels) and its entropy weight."""
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; expected one of {METHODS}")
+    preprocess = make_input_norm(input_norm, pixel_mean)
+    augmentation = AUGMENTATIONS[augment]
     ramp = reversal_schedule(total_steps, gamma, scale)
+    self_train, oracle = method == "self_train", method == "target_only"
 
-    def loss_fn(params, batch, lam, key):
-        xs, xt = preprocess(augmentation(key, batch["xs"])), preprocess(batch["xt"])
+    def loss_fn(params, extra, batch, lam, key):
+        key_source, key_shift, key_invert = jax.random.split(key, 3)
+        xs, xt = preprocess(augmentation(key_source, batch["xs"])), preprocess(batch["xt"])
+        if self_train:  # the student sees a perturbed copy of the target batch
+            perturbed = invert_channels(key_invert, random_shift(key_shift, batch["xt"], shift))
+            xt_student = preprocess(perturbed)
+        else:
+            xt_student = xt
         n = xs.shape[0]
-        grl = {"dann": lam, "no_reversal": -lam}.get(method, 0.0)
-        logits, acts = model.apply({"params": params}, jnp.concatenate([xs, xt]), lam=grl)
-        class_loss = optax.softmax_cross_entropy_with_integer_labels(logits[:n], batch["ys"]).mean()
+        grl = {"dann": lam, "self_train": lam, "no_reversal": -lam}.get(method, 0.0)
+        logits, acts = model.apply({"params": params}, jnp.concatenate([xs, xt_student]), lam=grl)
+        labelled, truth = (logits[n:], batch["yt"]) if oracle else (logits[:n], batch["ys"])
+        class_loss = optax.softmax_cross_entropy_with_integer_labels(labelled, truth).mean()
         domain_loss, domain_acc = domain_loss_and_accuracy(acts["domain_logits"], n)
-        probs_t = jax.nn.softmax(jax.lax.stop_gradient(logits[n:]))
-        confident = probs_t.max(-1) >= threshold
-        pseudo_ce = optax.softmax_cross_entropy_with_integer_labels(logits[n:], probs_t.argmax(-1))
-        pseudo_loss = jnp.sum(confident * pseudo_ce) / jnp.maximum(confident.sum(), 1)
+        if self_train:
+            teacher_logits, _ = model.apply({"params": extra["teacher"]}, xt)
+            target_probs = jax.nn.softmax(jax.lax.stop_gradient(teacher_logits))
+            class_weight = 1.0 / (NUM_CLASSES * jnp.maximum(extra["class_share"], 0.02))
+        else:
+            target_probs = jax.nn.softmax(jax.lax.stop_gradient(logits[n:]))
+            class_weight = jnp.ones(NUM_CLASSES)
+        pseudo_loss, confident, labels = pseudo_label_loss(
+            logits[n:], target_probs, threshold, class_weight
+        )
+        probs = jax.nn.softmax(logits[n:])
+        target_entropy = -jnp.sum(probs * jax.nn.log_softmax(logits[n:]), -1).mean()
         total = class_loss + {
             "dann": domain_loss,
             "no_reversal": domain_loss,
             "pseudo": lam * pseudo_loss,
+            "self_train": domain_loss + lam * (pseudo_loss + entropy * target_entropy),
         }.get(method, 0.0)
         metrics = {
             "loss": total,
@@ -93,32 +149,55 @@ def make_step(
             "domain_acc": domain_acc,
             "source_acc": jnp.mean(logits[:n].argmax(-1) == batch["ys"]),
             "confident_frac": confident.mean(),
+            "target_entropy": target_entropy,
         }
-        return total, metrics
+        return total, (metrics, confident, labels)
+
+    def updated_extra(extra, params, confident, labels, step):
+        """The teacher moved towards the new params (decay ``min(ema, 1 - 1 / (step + 1))``: it
+        follows the student closely at first, Tarvainen & Valpola's ramp); the class shares
+        towards this batch's."""
+        if not self_train:
+            return extra
+        decay = jnp.minimum(ema, 1.0 - 1.0 / (step + 1.0))
+        teacher = optax.incremental_update(params, extra["teacher"], 1.0 - decay)
+        counts = jnp.zeros(NUM_CLASSES).at[labels].add(confident)
+        share = jnp.where(
+            counts.sum() > 0,
+            ema * extra["class_share"] + (1.0 - ema) * counts / jnp.maximum(counts.sum(), 1),
+            extra["class_share"],
+        )
+        return {"teacher": teacher, "class_share": share}
 
     def step(state, batch):
         chex.assert_rank([batch["xs"], batch["xt"], batch["ys"]], [4, 4, 1])
         chex.assert_equal_shape([batch["xs"], batch["xt"]])
         chex.assert_type([batch["xs"], batch["xt"]], jnp.uint8)
+        if self_train and "teacher" not in state.extra:
+            raise ValueError("self_train needs a state from init_state(..., method='self_train')")
         lam = ramp(state.step)
         grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
-        (_, metrics), grads = grad_fn(state.params, batch, lam, step_key(state))
+        (_, (metrics, confident, labels)), grads = grad_fn(
+            state.params, state.extra, batch, lam, step_key(state)
+        )
         chex.assert_trees_all_equal_shapes_and_dtypes(grads, state.params)
         updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
+        params = optax.apply_updates(state.params, updates)
         new = state.replace(
             step=state.step + 1,
-            params=optax.apply_updates(state.params, updates),
+            params=params,
             opt_state=opt_state,
+            extra=updated_extra(state.extra, params, confident, labels, state.step + 1),
         )
         return new, {**metrics, "lam": lam}
 
     return step
 
 
-def make_apply(model, batch_size: int = 1000, input_norm: str = "scale"):
+def make_apply(model, batch_size: int = 1000, input_norm: str = "scale", pixel_mean=None):
     """``apply(params, images uint8 (N,32,32,3)) -> (logits (N,10), features (N,1200),
     domain_logits (N,))`` jitted once, evaluated in fixed-size chunks (last one padded)."""
-    preprocess = INPUT_NORMS[input_norm]
+    preprocess = make_input_norm(input_norm, pixel_mean)
 
     @jax.jit
     def chunk(params, x):

@@ -5,6 +5,8 @@ import csv
 import json
 from pathlib import Path
 
+import numpy as np
+
 
 class MetricsLogger:
     """Keeps the records in memory and, when ``directory`` is given, in
@@ -73,3 +75,40 @@ class MetricsLogger:
         """(steps, values) of metric ``name`` over the records that have it."""
         rows = [(r["step"], r[name]) for r in self.records if name in r]
         return [s for s, _ in rows], [v for _, v in rows]
+
+
+class SeedLoggers:
+    """The logger of a run over stacked seeds: a ``MetricsLogger`` per seed
+    (``<name>_seed<s>`` files) behind the interface ``loop.fit`` uses. ``log`` takes metrics of
+    shape (S,) (or scalars, shared by every seed); ``records`` are the seeds' records zipped,
+    each metric an (S,) array."""
+
+    def __init__(self, directory, name: str, seeds):
+        self.seeds = tuple(seeds)
+        self.loggers = [MetricsLogger(directory, name=f"{name}_seed{s}") for s in self.seeds]
+
+    def log(self, step: int, metrics: dict, kind: str = "train") -> dict:
+        values = {k: np.broadcast_to(np.asarray(v), (len(self.seeds),)) for k, v in metrics.items()}
+        for i, logger in enumerate(self.loggers):
+            logger.log(step, {k: v[i] for k, v in values.items()}, kind)
+        return {"step": int(step), **values}
+
+    def resume(self, step: int):
+        for logger in self.loggers:
+            logger.resume(step)
+
+    def flush(self):
+        for logger in self.loggers:
+            logger.flush()
+
+    @property
+    def records(self) -> list[dict]:
+        return [
+            {k: (r[0][k] if k == "step" else np.array([x[k] for x in r])) for k in r[0]}
+            for r in zip(*(logger.records for logger in self.loggers))
+        ]
+
+    def series(self, name: str) -> tuple[list[int], np.ndarray]:
+        """(steps, values (T, S)) of metric ``name`` over the records that have it."""
+        per_seed = [logger.series(name) for logger in self.loggers]
+        return per_seed[0][0], np.array([values for _, values in per_seed]).T

@@ -26,9 +26,13 @@ How a chapter uses it::
   axis = global batch) starting at ``start_step``; it must be deterministic in the step so that
   a resumed run sees the same data (``jaxdl.train.batches.array_stream`` does this). With several
   processes (``jax.distributed.initialize()``), each yields its own slice of the global batch.
-- Metrics are scalars; the loop averages them over each ``log_every`` window and stops with
-  ``FloatingPointError`` naming the first step and metric that is NaN/inf. The check runs before
-  every checkpoint, so the last checkpoint on disk is always a good one.
+- Seeds as an axis (``jaxdl.train.seeds``): a state stacked over S seeds, a ``jax.vmap``-ped
+  step jitted with ``batch_axis=1`` and batches (S, B, ...); metrics are then (S,) arrays, the
+  logger a ``SeedLoggers``, and the seeds advance together.
+- Metrics are scalars (or (S,) for stacked seeds); the loop averages them over each
+  ``log_every`` window and stops with ``FloatingPointError`` naming the first step and metric
+  that is NaN/inf. The check runs before every checkpoint, so the last checkpoint on disk is
+  always a good one.
 - ``hooks``: ``(every, fn(step, state) -> dict | None)``, e.g. an evaluation each epoch; their
   dicts are logged as records of that step.
 - ``progress(step, record_or_None)`` is called after every step (a tqdm bar lives in the
@@ -55,38 +59,51 @@ class JittedStep:
 
     fn: Callable
     mesh: jax.sharding.Mesh
+    batch_axis: int = 0
 
     def __call__(self, state, batch):
         return self.fn(state, batch)
 
 
-def jit_step(step_fn, mesh=None, donate: bool = True) -> JittedStep:
+def jit_step(step_fn, mesh=None, donate: bool = True, batch_axis: int = 0) -> JittedStep:
     """``step_fn(state, batch) -> (state, metrics)`` jitted with the state replicated and the
-    batch sharded on its leading axis over ``mesh`` (default: all devices)."""
+    batch sharded on its axis ``batch_axis`` (1 for stacked seeds) over ``mesh`` (default: all
+    devices)."""
     mesh = data_mesh() if mesh is None else mesh
     rep = replicated(mesh)
     fn = jax.jit(
         step_fn,
-        in_shardings=(rep, batch_sharded(mesh)),
+        in_shardings=(rep, batch_sharded(mesh, batch_axis)),
         out_shardings=(rep, rep),
         donate_argnums=(0,) if donate else (),
     )
-    return JittedStep(fn, mesh)
+    return JittedStep(fn, mesh, batch_axis)
+
+
+def steps_taken(state) -> int:
+    """``state.step`` as an int (stacked seeds advance together: their largest step)."""
+    return int(np.max(jax.device_get(state.step)))
 
 
 def check_finite(window: list[dict], first_step: int):
-    """Raise FloatingPointError at the first non-finite metric of consecutive steps' metrics."""
+    """Raise FloatingPointError at the first non-finite metric of consecutive steps' metrics
+    (for stacked seeds, naming the first seed index whose value is not finite)."""
     for offset, metrics in enumerate(window):
         for name, value in metrics.items():
-            if not np.all(np.isfinite(value)):
+            bad = np.flatnonzero(~np.isfinite(np.atleast_1d(value)))
+            if bad.size:
+                where = f" (seed index {bad[0]})" if np.ndim(value) else ""
                 raise FloatingPointError(
-                    f"metric {name!r} is {value} at step {first_step + offset + 1}; "
-                    f"training stopped (the last checkpoint, if any, precedes it)"
+                    f"metric {name!r} is {np.atleast_1d(value)[bad[0]]}{where} at step "
+                    f"{first_step + offset + 1}; training stopped (the last checkpoint, if "
+                    f"any, precedes it)"
                 )
 
 
 def _mean(window: list[dict]) -> dict:
-    return {name: float(np.mean([m[name] for m in window])) for name in window[0]}
+    """Each metric averaged over the window's steps: a float, or an (S,) array for seeds."""
+    means = {name: np.mean([m[name] for m in window], axis=0) for name in window[0]}
+    return {name: float(v) if np.ndim(v) == 0 else v for name, v in means.items()}
 
 
 def fit(
@@ -114,10 +131,12 @@ def fit(
         if checkpointer is None:
             raise ValueError("resume=True needs a checkpointer")
         state = checkpointer.restore_latest(state)
-        logger.resume(int(state.step))
-    start = int(state.step)
+        logger.resume(steps_taken(state))
+    start = steps_taken(state)
     first_record = len(logger.records)
-    stream: Iterator = prefetch(iter(batches(start)), prefetch_size, lambda b: shard_batch(b, mesh))
+    stream: Iterator = prefetch(
+        iter(batches(start)), prefetch_size, lambda b: shard_batch(b, mesh, train_step.batch_axis)
+    )
     pending, window = [], []
     ckpt_every = checkpointer.every if checkpointer is not None else 0
 

@@ -19,9 +19,10 @@ def replicated(mesh: Mesh) -> NamedSharding:
     return NamedSharding(mesh, PartitionSpec())
 
 
-def batch_sharded(mesh: Mesh) -> NamedSharding:
-    """Split the leading (batch) axis across the mesh."""
-    return NamedSharding(mesh, PartitionSpec(DATA_AXIS))
+def batch_sharded(mesh: Mesh, axis: int = 0) -> NamedSharding:
+    """Split the batch axis ``axis`` across the mesh (1 for batches of stacked seeds, (S, B,
+    ...))."""
+    return NamedSharding(mesh, PartitionSpec(*[None] * axis, DATA_AXIS))
 
 
 def replicate(tree, mesh: Mesh):
@@ -29,18 +30,18 @@ def replicate(tree, mesh: Mesh):
     return jax.device_put(tree, replicated(mesh))
 
 
-def shard_batch(batch, mesh: Mesh):
-    """Place a host batch (pytree of arrays with leading axis B) across the mesh. On several
-    processes each passes its own local slice, and the global batch is their concatenation.
-    B (per process) must be divisible by the number of local devices."""
-    sharding = batch_sharded(mesh)
+def shard_batch(batch, mesh: Mesh, axis: int = 0):
+    """Place a host batch (pytree of arrays with batch axis ``axis`` of size B) across the mesh.
+    On several processes each passes its own local slice, and the global batch is their
+    concatenation. B (per process) must be divisible by the number of local devices."""
+    sharding = batch_sharded(mesh, axis)
     local = len(mesh.local_devices)
 
     def place(x):
         x = np.asarray(x)
-        if x.shape[0] % local:
+        if x.shape[axis] % local:
             raise ValueError(
-                f"batch of {x.shape[0]} does not split over {local} devices; "
+                f"batch of {x.shape[axis]} does not split over {local} devices; "
                 f"use a batch size divisible by {local}"
             )
         if jax.process_count() == 1:

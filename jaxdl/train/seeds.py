@@ -1,0 +1,89 @@
+"""Seeds as an axis: S independent runs of one step function whose states (params, optimiser
+state, PRNG key) are stacked on a leading axis and advanced by one ``jax.vmap``-ped, jitted
+step -- one compiled program for every seed -- with each seed drawing its own batches.
+
+Whether stacking pays depends on the backend: ``groups`` splits the seeds into the runs to
+make, all stacked (``"vmap"``), one by one (``"sequential"``, a stack of one), or the measured
+choice for the backend (``"auto"``). On XLA:CPU a vmapped convolution with per-seed weights
+becomes a grouped convolution, slower than the seeds in turn (``benchmarks/README.md``).
+"""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+SEED_MODES = ("auto", "vmap", "sequential")
+
+
+def stack(trees: list):
+    """Pytrees of equal structure -> one pytree whose leaves have a leading axis of size S."""
+    return jax.tree.map(lambda *leaves: jnp.stack(leaves), *trees)
+
+
+def unstack(tree) -> list:
+    """The inverse of ``stack``: the S pytrees of a stacked one."""
+    size = len(jax.tree.leaves(tree)[0])
+    return [jax.tree.map(lambda leaf: leaf[i], tree) for i in range(size)]
+
+
+def vmap_step(step_fn):
+    """``step(states (S, ...), batches (S, B, ...)) -> (states, metrics (S,))``: ``step_fn``
+    applied to every seed at once; jit it with ``loop.jit_step(..., batch_axis=1)``."""
+    return jax.vmap(step_fn)
+
+
+def stacked_batches(streams):
+    """Zip per-seed batch iterators (pytrees of arrays (B, ...)) into batches (S, B, ...)."""
+    for batches in zip(*streams):
+        yield jax.tree.map(lambda *leaves: np.stack(leaves), *batches)
+
+
+def check(seeds) -> tuple[int, ...]:
+    """``seeds`` as a tuple; ValueError unless they are at least one and distinct."""
+    seeds = tuple(seeds)
+    if len(set(seeds)) != len(seeds) or not seeds:
+        raise ValueError(f"seeds must be distinct and at least one; got {seeds}")
+    return seeds
+
+
+def groups(seeds, mode: str = "auto", backend: str | None = None) -> list[tuple[int, ...]]:
+    """The seeds split into stacked runs: ``"vmap"`` one run of all, ``"sequential"`` one run
+    per seed, ``"auto"`` sequential on the CPU (where it is faster), vmap elsewhere."""
+    seeds = check(seeds)
+    if mode not in SEED_MODES:
+        raise ValueError(f"unknown seed mode {mode!r}; expected one of {SEED_MODES}")
+    if mode == "auto":
+        mode = "sequential" if (backend or jax.default_backend()) == "cpu" else "vmap"
+    return [seeds] if mode == "vmap" else [(s,) for s in seeds]
+
+
+def mean_std(values) -> dict:
+    """``{"mean", "std", "n"}`` of per-seed values (std with ddof=1; 0 for one seed)."""
+    values = np.asarray(values, np.float64)
+    std = float(values.std(ddof=1)) if len(values) > 1 else 0.0
+    return {"mean": float(values.mean()), "std": std, "n": len(values)}
+
+
+def paired_test(a, b) -> dict:
+    """Paired comparison of two methods over the same seeds: mean difference ``a - b``, its
+    standard deviation, the paired t statistic and its two-sided p-value (scipy's
+    ``ttest_rel``; n - 1 degrees of freedom), and whether ``a`` beats ``b`` on every seed."""
+    from scipy import stats
+
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    if a.shape != b.shape or len(a) < 2:
+        raise ValueError("a paired test needs the same >= 2 seeds for both methods")
+    diff = a - b
+    if np.all(diff == diff[0]):  # no spread: t is undefined
+        t, p = (np.inf * np.sign(diff[0]) if diff[0] else 0.0), (0.0 if diff[0] else 1.0)
+    else:
+        result = stats.ttest_rel(a, b)
+        t, p = float(result.statistic), float(result.pvalue)
+    return {
+        "mean_diff": float(diff.mean()),
+        "std_diff": float(diff.std(ddof=1)),
+        "t": float(t),
+        "p": float(p),
+        "n": len(a),
+        "all_seeds": bool(np.all(diff > 0)),
+    }

@@ -1,0 +1,173 @@
+"""Seeds as an axis: the vmapped step of stacked seeds equals the seeds' own steps, seeds
+differ, and resume, NaN stops, logging and the statistics work over stacked seeds."""
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from scipy import stats
+
+from experiments.dann import seed_batches
+from jaxdl import dann
+from jaxdl.train import loop, seeds
+from jaxdl.train.checkpoint import Checkpointer
+from jaxdl.train.logging import SeedLoggers
+
+SEEDS = (0, 1, 2)
+RNG = np.random.default_rng(0)
+DOMAINS = {
+    "source": (RNG.integers(0, 256, (96, 32, 32, 3), dtype=np.uint8), RNG.integers(0, 10, 96)),
+    "target": (RNG.integers(0, 256, (96, 32, 32, 3), dtype=np.uint8), RNG.integers(0, 10, 96)),
+}
+
+
+def dann_parts(layers, method="self_train", steps=20):
+    model = dann.DANN(layers=layers)
+    optimizer = dann.make_optimizer("sgd", steps)
+    step = dann.make_step(model, optimizer, method, steps, augment="invert", threshold=0.0)
+    return model, optimizer, step
+
+
+def first_batches(seed, n, start=0):
+    stream = seed_batches(DOMAINS, 8, seed, start)
+    return [next(stream) for _ in range(n)]
+
+
+def test_the_vmapped_step_of_stacked_seeds_equals_each_seeds_own_steps(layers):
+    """Three seeds, three steps of DANN + self-training (teacher, class shares, augmentation
+    keys, the reversal ramp): stacked and vmapped against one seed at a time."""
+    model, optimizer, step = dann_parts(layers)
+    single, stacked = jax.jit(step), jax.jit(seeds.vmap_step(step))
+    states = [dann.init_state(model, optimizer, s, "self_train") for s in SEEDS]
+    together = seeds.stack(states)
+    per_seed = [first_batches(s, 3) for s in SEEDS]
+    for i in range(3):
+        together, metrics = stacked(together, seeds.stack([b[i] for b in per_seed]))
+        outs = [single(state, b[i]) for state, b in zip(states, per_seed)]
+        states = [state for state, _ in outs]
+        chex.assert_shape(metrics["loss"], (len(SEEDS),))
+        np.testing.assert_allclose(
+            metrics["loss"], [float(m["loss"]) for _, m in outs], rtol=1e-5, atol=1e-6
+        )
+    for state, unstacked in zip(states, seeds.unstack(together)):
+        chex.assert_trees_all_close(unstacked.params, state.params, rtol=1e-5, atol=1e-6)
+        chex.assert_trees_all_close(unstacked.extra, state.extra, rtol=1e-5, atol=1e-6)
+        assert int(unstacked.step) == int(state.step) == 3
+
+
+def test_seeds_differ_in_initial_params_keys_and_batches(layers):
+    model, optimizer, _ = dann_parts(layers)
+    states = [dann.init_state(model, optimizer, s) for s in SEEDS]
+    kernels = [np.asarray(s.params["conv1"]["kernel"]) for s in states]
+    keys = [np.asarray(s.key) for s in states]
+    first = [first_batches(s, 1)[0] for s in SEEDS]
+    for i in range(len(SEEDS)):
+        for j in range(i + 1, len(SEEDS)):
+            assert not np.allclose(kernels[i], kernels[j])
+            assert not np.array_equal(keys[i], keys[j])
+            assert not np.array_equal(first[i]["ys"], first[j]["ys"])
+            assert not np.array_equal(first[i]["xt"], first[j]["xt"])
+
+
+def test_seed_groups_by_mode():
+    assert seeds.groups(SEEDS, "vmap") == [SEEDS]
+    assert seeds.groups(SEEDS, "sequential") == [(0,), (1,), (2,)]
+    assert seeds.groups(SEEDS, "auto", backend="cpu") == [(0,), (1,), (2,)]
+    assert seeds.groups(SEEDS, "auto", backend="gpu") == [SEEDS]
+    with pytest.raises(ValueError, match="distinct"):
+        seeds.groups((0, 0))
+    with pytest.raises(ValueError, match="seed mode"):
+        seeds.groups(SEEDS, "fast")
+
+
+def stacked_fit(layers, tmp_path, num_steps, *, resume=False, progress=None, lr=0.01):
+    model = dann.DANN(layers=layers)
+    optimizer = dann.make_optimizer("sgd", 8, lr)
+    step = dann.make_step(model, optimizer, "dann", 8)
+    initial = seeds.stack([dann.init_state(model, optimizer, s) for s in SEEDS])
+
+    def batches(start):
+        return seeds.stacked_batches([seed_batches(DOMAINS, 8, s, start) for s in SEEDS])
+
+    checkpointer = Checkpointer(tmp_path / "ckpt", every=3, keep=2)
+    try:
+        return loop.fit(
+            loop.jit_step(seeds.vmap_step(step), batch_axis=1),
+            initial,
+            batches,
+            num_steps=num_steps,
+            checkpointer=checkpointer,
+            logger=SeedLoggers(tmp_path / "logs", "dann", SEEDS),
+            log_every=2,
+            resume=resume,
+            progress=progress,
+        )
+    finally:
+        checkpointer.close()
+
+
+def test_stacked_seeds_resume_to_the_uninterrupted_result_and_log_per_seed(tmp_path):
+    from jaxdl.layers import FLAX
+
+    whole, records = stacked_fit(FLAX, tmp_path / "whole", 8)
+    assert [r["step"] for r in records] == [2, 4, 6, 8]
+    chex.assert_shape(records[-1]["loss"], (len(SEEDS),))
+    for s in SEEDS:
+        rows = (tmp_path / "whole" / "logs" / f"dann_seed{s}.csv").read_text().splitlines()
+        assert len(rows) == 1 + 4  # header + one row per logged step
+
+    def killed_at_5(step, _):
+        if step == 5:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        stacked_fit(FLAX, tmp_path / "cut", 8, progress=killed_at_5)
+    resumed, _ = stacked_fit(FLAX, tmp_path / "cut", 8, resume=True)
+    np.testing.assert_array_equal(np.asarray(resumed.step), [8, 8, 8])
+    chex.assert_trees_all_close(resumed.params, whole.params, rtol=1e-6, atol=1e-7)
+    logged = SeedLoggers(tmp_path / "cut" / "logs", "dann", SEEDS)
+    logged.resume(8)
+    assert [r["step"] for r in logged.records] == [2, 4, 6, 8]  # no repeated step
+
+
+def test_a_diverging_seed_stops_the_stacked_run_naming_it(tmp_path):
+    from jaxdl.layers import FLAX
+
+    with pytest.raises(FloatingPointError, match=r"is (nan|inf) \(seed index \d\) at step"):
+        stacked_fit(FLAX, tmp_path, 8, lr=1e30)
+    assert Checkpointer(tmp_path / "ckpt").latest_step() is None  # nothing bad was saved
+
+
+def test_check_finite_names_the_seed_index():
+    with pytest.raises(FloatingPointError, match=r"'loss' is nan \(seed index 1\) at step 4"):
+        loop.check_finite(
+            [{"loss": np.array([0.1, 0.2, 0.3])}, {"loss": np.array([0, np.nan, 1])}], 2
+        )
+
+
+def test_mean_std_and_paired_test_against_scipy():
+    a, b = np.array([0.76, 0.78, 0.75, 0.77]), np.array([0.52, 0.55, 0.51, 0.53])
+    summary = seeds.mean_std(a)
+    assert summary["n"] == 4 and np.isclose(summary["std"], np.std(a, ddof=1))
+    test = seeds.paired_test(a, b)
+    reference = stats.ttest_rel(a, b)
+    assert np.isclose(test["t"], reference.statistic) and np.isclose(test["p"], reference.pvalue)
+    assert np.isclose(test["mean_diff"], np.mean(a - b)) and test["all_seeds"]
+    mixed = seeds.paired_test([0.5, 0.6, 0.55], [0.55, 0.5, 0.56])
+    assert not mixed["all_seeds"] and mixed["p"] > 0.05
+    with pytest.raises(ValueError, match="same >= 2 seeds"):
+        seeds.paired_test([0.5], [0.4])
+    assert seeds.mean_std([0.7])["std"] == 0.0
+
+
+def test_seed_loggers_split_stacked_records(tmp_path):
+    logger = SeedLoggers(tmp_path, "run", (3, 7))
+    logger.log(10, {"loss": np.array([1.0, 2.0]), "lam": 0.5})
+    logger.log(20, {"loss": jnp.array([0.5, 1.5]), "lam": 0.6}, kind="eval")
+    logger.flush()
+    assert (tmp_path / "run_seed3.csv").read_text().splitlines()[1] == "10,1.0,0.5"
+    assert (tmp_path / "run_seed7_eval.csv").is_file()
+    steps, values = logger.series("loss")
+    assert steps == [10, 20]
+    np.testing.assert_allclose(values, [[1.0, 2.0], [0.5, 1.5]])
