@@ -22,7 +22,7 @@ from experiments.common import Kernels, StepBar
 from experiments.configs.dann import DannConfig as Config
 from experiments.configs.dann import Setting
 from experiments.tables import write_table
-from jaxdl import dann, viz
+from jaxdl import dann, stats, viz
 from jaxdl.data.digits import load_digits_images
 from jaxdl.data.mnist import load_mnist, to_rgb32
 from jaxdl.data.mnist_m import blend_mnist_m, load_mnist_m, load_photos, sample_photos
@@ -127,6 +127,7 @@ class Run:
     setting: Setting
     scale: float
     tag: str
+    may_diverge: bool = False  # a sweep run: a divergence is a result, not an error
 
 
 def build(run: Run, config: Config, domains, kernels: Kernels):
@@ -202,6 +203,16 @@ def train_group(run: Run, config: Config, domains, workdir: Path, built, group):
             hooks=[(config.eval_every, evaluation)],
             progress=bar,
         )
+    except FloatingPointError as e:
+        if not run.may_diverge:
+            raise
+        seconds = (time.perf_counter() - start) / len(group)
+        failed = {metric: float("nan") for metric in METRICS}
+        diverged = str(e).split(";")[0]  # the first non-finite metric and its step
+        return [
+            {"seed": s, "logger": log, "final": failed, "s": seconds, "diverged": diverged}
+            for s, log in zip(group, logger.loggers)
+        ]
     finally:
         bar.close()
         checkpointer.close()
@@ -229,11 +240,12 @@ def train_seeds(run: Run, config: Config, domains, workdir: Path, kernels: Kerne
 
 
 def summary_row(setting: str, run: Run, results: list, **extra) -> dict:
-    """Mean +- std (n) over the seeds of one run's final accuracies."""
+    """Mean +- std over the seeds of one run's final accuracies (those that did not diverge)."""
     row = {"setting": setting, "method": run.method}
+    finished = [r for r in results if "diverged" not in r] or results
     for metric in METRICS:
-        stats = seeds.mean_std([r["final"][metric] for r in results])
-        row[f"{metric}_mean"], row[f"{metric}_std"] = stats["mean"], stats["std"]
+        summary = stats.mean_std([r["final"][metric] for r in finished])
+        row[f"{metric}_mean"], row[f"{metric}_std"] = summary["mean"], summary["std"]
     row["seeds"] = " ".join(str(r["seed"]) for r in results)
     row["steps"] = run.setting.steps
     row["seconds_per_seed"] = round(float(np.mean([r["s"] for r in results])), 1)
@@ -250,6 +262,7 @@ def per_seed_rows(setting: str, run: Run, results: list) -> list[dict]:
             **r["final"],
             "steps": run.setting.steps,
             "seconds": round(r["s"], 1),
+            "diverged": r.get("diverged", ""),
         }
         for r in results
     ]
@@ -261,7 +274,7 @@ def pm(mean: float, std: float) -> str:
 
 def comparison(name: str, a: list, b: list, metric: str) -> dict:
     """A paired test over seeds of ``metric`` of runs ``a`` against ``b`` (the same seeds)."""
-    test = seeds.paired_test([r["final"][metric] for r in a], [r["final"][metric] for r in b])
+    test = stats.paired_test([r["final"][metric] for r in a], [r["final"][metric] for r in b])
     return {"comparison": name, "metric": metric, **test}
 
 
@@ -343,7 +356,7 @@ def sweep_figure(rows, path: Path):
         ax.set_xscale("log")
     ax.set_xticks(scales, [f"{s:g}" for s in scales])
     ax.set_xlabel("reversal factor scale (lam_p max)")
-    title = f"{rows[0]['steps']} steps each, mean +- std over {rows[0]['n']} seeds"
+    title = f"{rows[0]['steps']} steps each, mean +- std over the seeds that did not diverge"
     ax.set_title(title, fontsize=8)
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
@@ -486,7 +499,7 @@ def run(config: Config, workdir: Path, data: Path | None, kernels: Kernels = Ker
     paper_runs = trained["paper"]
     sweep_runs = {
         scale: train_seeds(
-            Run("dann", config.paper, scale, f"sweep_{scale:g}"),
+            Run("dann", config.paper, scale, f"sweep_{scale:g}", may_diverge=True),
             config,
             domains,
             workdir,
@@ -501,7 +514,9 @@ def run(config: Config, workdir: Path, data: Path | None, kernels: Kernels = Ker
     for scale in sorted(sweep_runs):
         run_ = Run("dann", config.paper, scale, "")
         row = summary_row("paper", run_, sweep_runs[scale])
-        sweep_rows.append({"reversal_scale": scale, **row, "n": len(sweep_runs[scale])})
+        diverged = sum("diverged" in r for r in sweep_runs[scale])
+        n = len(sweep_runs[scale]) - diverged
+        sweep_rows.append({"reversal_scale": scale, **row, "n": n, "diverged": diverged})
         if scale != config.reversal_scale:
             per_seed += per_seed_rows("paper", run_, sweep_runs[scale])
 

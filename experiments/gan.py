@@ -23,7 +23,7 @@ from tqdm import tqdm
 from experiments.common import Kernels, StepBar
 from experiments.configs.gan import GANConfig as Config
 from experiments.tables import write_table
-from jaxdl import viz
+from jaxdl import stats, viz
 from jaxdl.data.digits import load_digits_images
 from jaxdl.data.mnist import load_mnist
 from jaxdl.gan import GAN, Discriminator, Generator, quality, to_unit
@@ -293,7 +293,7 @@ def quality_rows(kind: str, per_seed: list, real: dict) -> list[dict]:
 
     rows = [row(f"{kind}, seed {r['seed']}", r["scores"]) for r in per_seed]
     names = [k for k in SCORES if k in per_seed[0]["scores"]]
-    summary = {k: seeds.mean_std([r["scores"][k] for r in per_seed]) for k in names}
+    summary = {k: stats.mean_std([r["scores"][k] for r in per_seed]) for k in names}
     if len(per_seed) > 1:
         n = len(per_seed)
         rows.append(row(f"{kind}, mean over {n} seeds", {k: v["mean"] for k, v in summary.items()}))
@@ -301,8 +301,8 @@ def quality_rows(kind: str, per_seed: list, real: dict) -> list[dict]:
     return rows + [row("real training images (ceiling)", real)]
 
 
-def pm(stats: dict, digits: int = 2) -> str:
-    return f"{stats['mean']:.{digits}f} +- {stats['std']:.{digits}f}"
+def pm(summary: dict, digits: int = 2) -> str:
+    return f"{summary['mean']:.{digits}f} +- {summary['std']:.{digits}f}"
 
 
 def run(config: Config, workdir: Path, data: Path | None, kernels: Kernels = Kernels()) -> dict:
@@ -337,7 +337,7 @@ def run(config: Config, workdir: Path, data: Path | None, kernels: Kernels = Ker
         r["scores"] = score(sampler, r["state"])
     write_table(quality_rows(kind, per_seed, real), workdir, "quality")
     names = [k for k in SCORES if k in first["scores"]]
-    summary = {k: seeds.mean_std([r["scores"][k] for r in per_seed]) for k in names}
+    summary = {k: stats.mean_std([r["scores"][k] for r in per_seed]) for k in names}
     seconds = float(np.mean([r["seconds"] for r in per_seed]))
     steps_run = int(np.mean([r["steps_run"] for r in per_seed]))
     last = first["logger"].records[-1] if first["logger"].records else {}

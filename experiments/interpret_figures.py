@@ -68,6 +68,33 @@ def one_pixel_figure(subject: Subject, images, pixels, before, after, path: Path
     return viz.save_figure(fig, path).name
 
 
+def eps_figure(eps, curves: dict, title: str, path: Path) -> str:
+    """Accuracy (%) against the L-inf budget, one line per attack."""
+    fig, ax = viz.new_figure(size=(4.5, 3.2))
+    for name, values in curves.items():
+        ax.plot(eps, 100 * np.asarray(values), marker="o", label=name)
+    ax.set_xscale("symlog", linthresh=0.5)
+    ax.set_xticks(eps, [f"{e:g}" for e in eps])
+    ax.set_xlabel("eps (L-inf, /255)")
+    ax.set_ylabel("top-1 accuracy (%)")
+    ax.set_ylim(0, 100)
+    ax.set_title(title, fontsize=9)
+    ax.legend()
+    ax.grid(alpha=0.3)
+    return viz.save_figure(fig, path).name
+
+
+def success_curve_figure(budgets, rates, n: int, path: Path) -> str:
+    """Attack success rate against the model evaluations allowed per image (n images)."""
+    fig, ax = viz.new_figure(size=(4.5, 3.2))
+    ax.plot(budgets, 100 * np.asarray(rates), marker="o")
+    ax.set_xlabel("model evaluations per image")
+    ax.set_ylabel(f"success rate (% of {n} images)")
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    return viz.save_figure(fig, path).name
+
+
 def grid_figure(subject: Subject, classes, images_by_row: dict, label: str, path: Path) -> str:
     """Rows = settings (e.g. presets), columns = classes."""
     fig, axes = viz.new_figure(len(images_by_row), len(classes), size=(2.6, 2.6))

@@ -16,6 +16,7 @@ from jaxdl.models import get_model
 
 WEIGHTS = "weights/squeezenet1_1_onnx_zoo"
 IMAGES = "imagenet/imagenet_val_25.npz"
+VAL_SUBSET = "imagenet/val_subset"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,6 +97,29 @@ def chapter_subject(config, data: Path | None, kernels: Kernels) -> Subject:
         labels,
         config.gradcam_layer,
     )
+
+
+def val_subject(config, data: Path | None, kernels: Kernels) -> Subject | None:
+    """The first ``config.val_images`` images of imagenet/val_subset (resized to 256 and
+    centre-cropped as the weights expect) with the chapter's network, or None when they or the
+    weights are absent or ``val_images`` is 0."""
+    from experiments.predict import read_labels
+    from jaxdl.data.images import load_images
+
+    folder = data / VAL_SUBSET if data is not None else None
+    if not config.val_images or folder is None or not folder.is_dir():
+        return None
+    if not has_imagenet(config, data):
+        return None
+    weights = config.weights or str(data / WEIGHTS)
+    files, labels = read_labels(folder / "labels.txt")
+    files, labels = files[: config.val_images], labels[: config.val_images]
+    pre = preprocessing(load_weights(config.model, weights)[1])
+    images, kept = load_images([folder / "images" / f for f in files], pre["size"], pre["resize"])
+    subject = imagenet_subject(
+        config.model, weights, kernels, images, labels[kept], config.gradcam_layer
+    )
+    return dataclasses.replace(subject, name=f"{subject.name} (imagenet/val_subset)")
 
 
 def digits_subject(config, kernels: Kernels) -> Subject:

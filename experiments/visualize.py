@@ -19,29 +19,39 @@ from tqdm import tqdm
 from experiments.common import Kernels, weights_record
 from experiments.configs.visualize import VisualizeConfig as Config
 from experiments.interpret_figures import (
+    eps_figure,
     fooling_figure,
     grid_figure,
     one_pixel_figure,
     saliency_figure,
+    success_curve_figure,
     trajectory_figure,
 )
-from experiments.subjects import WEIGHTS, Subject, chapter_subject, has_imagenet, resolve_class
+from experiments.subjects import (
+    WEIGHTS,
+    Subject,
+    chapter_subject,
+    has_imagenet,
+    resolve_class,
+    val_subject,
+)
 from experiments.tables import write_table
-from jaxdl import viz
+from jaxdl import stats, viz
 from jaxdl.interpret import (
     PRESETS,
+    accuracy_against_eps,
+    attack_correctly_classified,
     class_visualization,
-    fgsm,
+    evaluations_used,
     fool,
     gradcam,
     noise_images,
-    one_pixel_attack,
     perturbation_norms,
-    pgd,
     predict,
     quantize,
     saliency,
     smoothgrad,
+    success_within,
     upsample_maps,
 )
 
@@ -58,6 +68,9 @@ def quick(config: Config) -> Config:
         fool_targets=config.fool_targets[:1],
         smoothgrad=dataclasses.replace(config.smoothgrad, samples=10),
         pgd=dataclasses.replace(config.pgd, steps=5),
+        attack_eps=(1.0, 4.0),
+        val_images=20,
+        onepixel_val_images=5,
         onepixel=dataclasses.replace(config.onepixel, population=16, generations=2),
         viz_classes=config.viz_classes[1:2],
         viz_presets=("default",),
@@ -125,9 +138,9 @@ def fooling_section(config: Config, s: Subject, workdir: Path, kernels: Kernels)
             s.logits_fn, s.params, s.x, jnp.full(len(s.labels), target), s.bounds, config.fool
         )
         linf, l2 = (np.asarray(v) for v in perturbation_norms(result.images, s.x, s.bounds))
-        saved = (
-            np.asarray(predict(s.logits_fn, s.params, quantize(result.images, s.bounds))) == target
-        )
+        saved_images = quantize(result.images, s.bounds)
+        saved = np.asarray(predict(s.logits_fn, s.params, saved_images)) == target
+        probs = np.asarray(jax.nn.softmax(s.logits_fn(s.params, saved_images))[:, target])
         inside = bool(
             jnp.all((result.images >= s.bounds[0] - 1e-5) & (result.images <= s.bounds[1] + 1e-5))
         )
@@ -138,6 +151,8 @@ def fooling_section(config: Config, s: Subject, workdir: Path, kernels: Kernels)
                 "success_after_uint8": float(saved.mean()),
                 "median_iterations": float(np.median(result.iterations)),
                 "max_iterations": int(np.max(result.iterations)),
+                "median_target_prob": float(np.median(probs)),
+                "min_target_prob": float(np.min(probs)),
                 "median_linf_255": float(np.median(linf)),
                 "median_l2_255": float(np.median(l2)),
                 "in_pixel_range": inside,
@@ -152,7 +167,9 @@ def fooling_section(config: Config, s: Subject, workdir: Path, kernels: Kernels)
     text = "; ".join(
         f"target {r['target']}: {100 * r['success_rate']:.0f}% fooled (still "
         f"{100 * r['success_after_uint8']:.0f}% after rounding to uint8), median "
-        f"{r['median_iterations']:.0f} iterations, median L-inf {r['median_linf_255']:.1f}/255, "
+        f"{r['median_iterations']:.0f} iterations (at most {r['max_iterations']}), final target "
+        f"probability median {r['median_target_prob']:.2f} (lowest {r['min_target_prob']:.2f}), "
+        f"median L-inf {r['median_linf_255']:.1f}/255, "
         f"L2 {r['median_l2_255']:.0f}"
         for r in rows
     )
@@ -169,86 +186,124 @@ def fooling_section(config: Config, s: Subject, workdir: Path, kernels: Kernels)
     }
 
 
-def attacks_section(config: Config, s: Subject, workdir: Path, kernels: Kernels):
-    labels, eps = jnp.asarray(s.labels), config.pgd.eps
-    clean = np.asarray(predict(s.logits_fn, s.params, s.x)) == s.labels
-    attacked = {
-        "FGSM": fgsm(s.logits_fn, s.params, s.x, labels, s.bounds, eps),
-        f"PGD-{config.pgd.steps}": pgd(
-            s.logits_fn, s.params, s.x, labels, s.bounds, config.pgd, jax.random.key(config.seed)
-        ),
-    }
-    rows = [{"attack": "none", "eps_255": 0.0, "accuracy": float(clean.mean())}]
-    for name, x in attacked.items():
-        accuracy = float((np.asarray(predict(s.logits_fn, s.params, x)) == s.labels).mean())
-        rows.append({"attack": name, "eps_255": eps, "accuracy": accuracy})
-    table = write_table(rows, workdir, "fgsm_pgd")
-    text = ", ".join(f"{r['attack']} {100 * r['accuracy']:.0f}%" for r in rows)
-    return {f"accuracy_{r['attack']}": r["accuracy"] for r in rows}, {
-        "title": "FGSM and PGD (untargeted, L-inf)",
-        "figures": [],
-        "table": table,
-        "text": f"Top-1 accuracy under an L-inf budget of {eps}/255: {text}.",
-    }
-
-
-def one_pixel_section(config: Config, s: Subject, workdir: Path, kernels: Kernels):
-    op = config.onepixel
-    predicted = np.asarray(predict(s.logits_fn, s.params, s.x))
-    result = one_pixel_attack(
-        s.logits_fn,
-        s.params,
-        s.x,
-        jnp.asarray(predicted),
-        s.bounds,
-        op,
-        jax.random.key(config.seed),
+def attacks_section(config: Config, s: Subject, workdir: Path, kernels: Kernels, tag: str = ""):
+    """Top-1 accuracy under untargeted FGSM and PGD against the L-inf budget (questions 5-7):
+    table ``fgsm_pgd<tag>.csv`` and figure ``attacks_eps<tag>.png``."""
+    eps = (0.0, *config.attack_eps)
+    curves = accuracy_against_eps(
+        s.logits_fn, s.params, s.x, s.labels, s.bounds, eps, config.pgd, jax.random.key(config.seed)
     )
+    n = len(s.labels)
+    rows = [
+        {"attack": name, "eps_255": e, "accuracy": float(a), "n": n}
+        for name, values in curves.items()
+        for e, a in zip(eps, values)
+    ]
+    table = write_table(rows, workdir, f"fgsm_pgd{tag}")
+    figure = eps_figure(eps, curves, f"{s.name}, {n} images", workdir / f"attacks_eps{tag}.png")
+    pgd_name = f"PGD-{config.pgd.steps}"
+    text = (
+        f"Top-1 accuracy of {s.name} on {n} images under untargeted L-inf attacks, clean "
+        f"{100 * curves['FGSM'][0]:.1f}%; at eps "
+        + ", ".join(
+            f"{e:g}/255 FGSM {100 * f:.1f}% / {pgd_name} {100 * p:.1f}%"
+            for e, f, p in zip(eps[1:], curves["FGSM"][1:], curves[pgd_name][1:])
+        )
+        + f". PGD: {config.pgd.steps} signed-gradient steps of eps x "
+        f"{config.pgd.step_size / config.pgd.eps:g} from a random start in the ball."
+    )
+    numbers = {
+        f"accuracy{tag}_{name}_eps{e:g}": float(a)
+        for name, values in curves.items()
+        for e, a in zip(eps, values)
+        if e in (0.0, config.pgd.eps)
+    }
+    return numbers, {
+        "title": f"FGSM and PGD against the budget ({n} images{', ' + tag[1:] if tag else ''})",
+        "figures": [figure],
+        "table": table,
+        "text": text,
+    }
+
+
+def one_pixel_section(
+    config: Config, s: Subject, workdir: Path, kernels: Kernels, tag: str = "", limit=None
+):
+    """The untargeted one-pixel attack on the (first ``limit``) images the network classifies
+    correctly, its success rate with a 95% Wilson interval and the rate against the evaluation
+    budget (files ``one_pixel<tag>.*``)."""
+    op = config.onepixel
+    labels = jnp.asarray(s.labels)
+    attacked, result = attack_correctly_classified(
+        s.logits_fn, s.params, s.x, labels, s.bounds, op, jax.random.key(config.seed), limit
+    )
+    budget = op.population * (op.generations + 1)
+    title = f"One-pixel attack (correctly classified images only{', ' + tag[1:] if tag else ''})"
+    if result is None:
+        text = f"No image of {len(s.labels)} is classified correctly: nothing to attack."
+        return {"one_pixel_attacked": 0}, {
+            "title": title,
+            "text": text,
+            "figures": [],
+            "table": None,
+        }
     success = np.asarray(result.success)
+    after = np.asarray(predict(s.logits_fn, s.params, result.images))
     rows = [
         {
             "image": int(i),
             "true": s.label(s.labels[i]),
-            "predicted": s.label(predicted[i]),
-            "success": bool(success[i]),
-            "x": int(round(float(result.pixels[i, 0, 0]))),
-            "y": int(round(float(result.pixels[i, 0, 1]))),
-            "prob_of_prediction": float(result.label_prob[i]),
-            "generations": int(result.generations[i]),
+            "after_attack": s.label(after[k]),
+            "success": bool(success[k]),
+            "x": int(round(float(result.pixels[k, 0, 0]))),
+            "y": int(round(float(result.pixels[k, 0, 1]))),
+            "prob_of_true_class": float(result.label_prob[k]),
+            "evaluations": int(evaluations_used(result, op.population)[k]),
         }
-        for i in range(len(predicted))
+        for k, i in enumerate(attacked)
     ]
-    table = write_table(rows, workdir, "one_pixel")
-    hits = np.flatnonzero(success)[:4]
-    figures = []
-    if len(hits):
-        after = np.asarray(predict(s.logits_fn, s.params, result.images))
-        figures.append(
+    table = write_table(rows, workdir, f"one_pixel{tag}")
+    n, hits = len(attacked), int(success.sum())
+    low, high = stats.wilson_interval(hits, n)
+    budgets = np.unique(np.linspace(op.population, budget, 12).round().astype(int))
+    figures = [
+        success_curve_figure(
+            budgets,
+            success_within(result, op.population, budgets),
+            n,
+            workdir / f"one_pixel_budget{tag}.png",
+        )
+    ]
+    shown = np.flatnonzero(success)[:4]
+    if len(shown):
+        figures.insert(
+            0,
             one_pixel_figure(
                 s,
-                result.images[hits],
-                [(rows[i]["x"], rows[i]["y"]) for i in hits],
-                predicted[hits],
-                after[hits],
-                workdir / "one_pixel.png",
-            )
+                result.images[shown],
+                [(rows[k]["x"], rows[k]["y"]) for k in shown],
+                s.labels[attacked[shown]],
+                after[shown],
+                workdir / f"one_pixel{tag}.png",
+            ),
         )
-    budget = op.population * (op.generations + 1)
-    rate = float(success.mean())
     text = (
         f"Untargeted one-pixel attack (DE/rand/1, F={op.mutation}, population {op.population}, "
-        f"{op.generations} generations: at most {budget} model calls per image) changes the "
-        f"prediction of {int(success.sum())}/{len(success)} images ({100 * rate:.1f}%). Su et "
-        f"al. report 16.04% "
-        f"non-targeted success on ImageNet with a different network (BVLC AlexNet) and budget "
-        f"(400 x 100)."
+        f"{op.generations} generations: at most {budget} model calls per image) on "
+        + (f"the first {n} " if limit else f"the {n} of {len(s.labels)} ")
+        + f"images {s.name} classifies correctly (misclassified ones have nothing to fool): "
+        f"{hits}/{n} = {100 * hits / n:.1f}% no longer "
+        f"get their true class, 95% Wilson interval [{100 * low:.1f}%, {100 * high:.1f}%]. Su "
+        "et al. report 16.04% non-targeted success on ImageNet with another network (BVLC "
+        "AlexNet) and budget (400 x 100)."
     )
-    return {"one_pixel_success_rate": rate, "one_pixel_budget": budget}, {
-        "title": "One-pixel attack",
-        "text": text,
-        "figures": figures,
-        "table": table,
+    numbers = {
+        f"one_pixel{tag}_success_rate": hits / n,
+        f"one_pixel{tag}_ci95": [low, high],
+        f"one_pixel{tag}_attacked": n,
+        f"one_pixel{tag}_budget": budget,
     }
+    return numbers, {"title": title, "text": text, "figures": figures, "table": table}
 
 
 def viz_config(config: Config, s: Subject, preset: str, **overrides):
@@ -386,6 +441,17 @@ def run(config: Config, workdir: Path, data: Path | None, kernels: Kernels = Ker
         more, section = section_fn(config, subject, workdir, kernels)
         numbers.update(more)
         sections.append(section)
+    val = val_subject(config, data, kernels)
+    if val is not None:  # the attacks again on imagenet/val_subset, after the 25 images'
+        limit = config.onepixel_val_images
+        extra = [
+            attacks_section(config, val, workdir, kernels, tag="_val"),
+            one_pixel_section(config, val, workdir, kernels, tag="_val", limit=limit),
+        ]
+        for more, _ in extra:
+            numbers.update(more)
+        at = SECTIONS.index(one_pixel_section) + 1
+        sections[at:at] = [section for _, section in extra]
     imagenet_data = has_imagenet(config, data)
     if not imagenet_data:
         note = (

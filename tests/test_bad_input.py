@@ -81,7 +81,7 @@ def finished_run(folder, experiment="dann"):
         (
             ["--paper-methods", "foo"],
             "Setting.methods: expected one of source_only, dann, no_reversal, pseudo, self_train, "
-            "got 'foo'",
+            "target_only, got 'foo'",
         ),
         (
             ["--set", "strong.learning_rate=inf"],

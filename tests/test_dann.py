@@ -176,3 +176,19 @@ def test_random_shift_moves_each_image_within_its_padding():
     where = [np.argwhere(np.asarray(s[..., 0]) == 255)[0] for s in shifted]
     assert all(np.abs(w - 4).max() <= 2 for w in where) and len({tuple(w) for w in where}) > 1
     chex.assert_trees_all_equal(random_shift(jax.random.key(0), x, 0), x)
+
+
+def test_the_mean_input_norm_removes_the_pooled_pixel_mean():
+    from jaxdl.dann.network import input_norm, pixel_mean_of
+
+    a, b = BATCH["xs"], BATCH["xt"][:3]
+    mean = pixel_mean_of(a, b)
+    pooled = np.concatenate([a, b]).reshape(-1, 3).mean(0)
+    np.testing.assert_allclose(mean, pooled, rtol=1e-12)
+    centred = input_norm("mean", mean)(jnp.concatenate([a, b]))
+    np.testing.assert_allclose(centred.mean(axis=(0, 1, 2)), 0.0, atol=1e-5)
+    np.testing.assert_allclose(input_norm("scale")(a), a / 127.5 - 1.0, atol=1e-6)
+    with pytest.raises(ValueError, match="pixel_mean"):
+        input_norm("mean")
+    with pytest.raises(ValueError, match="unknown input norm"):
+        input_norm("zca")

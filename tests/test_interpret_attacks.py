@@ -13,7 +13,10 @@ from jaxdl.interpret import (
     FoolConfig,
     OnePixelConfig,
     PGDConfig,
+    accuracy_against_eps,
+    attack_correctly_classified,
     class_visualization,
+    evaluations_used,
     fgsm,
     fool,
     one_pixel_attack,
@@ -21,6 +24,7 @@ from jaxdl.interpret import (
     pgd,
     preset,
     quantize,
+    success_within,
 )
 from jaxdl.interpret.class_viz import gaussian_blur
 from jaxdl.interpret.one_pixel import DEState, apply_pixels, differential_evolution, rand1_donors
@@ -229,3 +233,47 @@ def test_class_viz_presets_and_bad_config():
         preset("heavy")
     with pytest.raises(ValueError, match="must divide"):
         ClassVizConfig(steps=10, frame_every=3)
+
+
+def test_accuracy_against_eps_falls_monotonically_for_pgd_on_a_linear_model():
+    params = {"w": jax.random.normal(jax.random.key(3), (int(np.prod(SHAPE)), 5))}
+    images = jax.random.uniform(jax.random.key(4), (64,) + SHAPE)
+    labels = jnp.argmax(linear_logits(params, images), axis=-1)  # all correct at eps 0
+    eps = (0.0, 0.5, 1, 2, 4, 8, 16)
+    curves = accuracy_against_eps(
+        linear_logits, params, images, labels, UNIT, eps, PGDConfig(), jax.random.key(5), 16
+    )
+    assert set(curves) == {"FGSM", "PGD-10"}
+    pgd_curve = curves["PGD-10"]
+    assert pgd_curve[0] == 1.0 and curves["FGSM"][0] == 1.0
+    assert np.all(np.diff(pgd_curve) <= 0), pgd_curve  # a larger ball contains the smaller one
+    assert pgd_curve[-1] < 0.5 and np.all(pgd_curve <= curves["FGSM"] + 1e-9)
+
+
+def always_class_0_but_image_0(params, x):
+    """A fake model: class 1 where the first pixel's channel 0 is bright, else class 0."""
+    first = x[:, 0, 0, 0]
+    return jnp.stack([1.0 - first, first], axis=1) * 10.0
+
+
+def test_the_one_pixel_success_rate_counts_only_correctly_classified_images():
+    """Image 0 is misclassified before any attack: it is not attacked, so it is neither a
+    success nor a failure. The other three are classified correctly, and one pixel (0, 0)
+    flips them: the rate is 3 of 3, where counting image 0 would give 4 of 4."""
+    images = jnp.zeros((4, 4, 4, 3)).at[0, 0, 0, 0].set(1.0)
+    labels = jnp.zeros(4, jnp.int32)
+    config = OnePixelConfig(population=30, generations=40)
+    attacked, result = attack_correctly_classified(
+        always_class_0_but_image_0, {}, images, labels, UNIT, config, jax.random.key(0)
+    )
+    np.testing.assert_array_equal(attacked, [1, 2, 3])
+    assert result.success.shape == (3,) and bool(jnp.all(result.success))
+    used = evaluations_used(result, config.population)
+    assert np.all(used % config.population == 0) and np.all(used <= 30 * 41)
+    budgets = [30, int(used.max())]
+    rates = success_within(result, config.population, budgets)
+    assert rates[-1] == 1.0 and rates[0] == np.mean(used <= 30)
+    nothing, none = attack_correctly_classified(
+        always_class_0_but_image_0, {}, images[:1], labels[:1], UNIT, config, jax.random.key(0)
+    )
+    assert len(nothing) == 0 and none is None

@@ -25,7 +25,16 @@ class VisualizeConfig:
         ("stingray", "goldfinch", "wombat"), "classes of the fooling images"
     )
     fool: FoolConfig = FoolConfig()
-    pgd: PGDConfig = PGDConfig()  # FGSM uses pgd.eps too
+    pgd: PGDConfig = PGDConfig()  # its step is scaled with each budget of the sweep
+    attack_eps: tuple[float, ...] = option(
+        (0.5, 1.0, 2.0, 4.0, 8.0), "L-inf budgets (/255) of the FGSM / PGD sweep", min=0
+    )
+    val_images: int = option(
+        500, "images of imagenet/val_subset the attacks also run on (0: none)", min=0
+    )
+    onepixel_val_images: int = option(
+        100, "correctly classified val_subset images the one-pixel attack runs on", min=1
+    )
     # Su et al.'s 400 x 100 (the library default) takes hours on 25 images on a CPU
     onepixel: OnePixelConfig = OnePixelConfig(population=50, generations=6)
     viz_classes: tuple[str, ...] = option(("bee eater", "wombat", "snail"), "classes visualised")

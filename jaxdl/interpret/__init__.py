@@ -9,6 +9,7 @@ model use ``ModuleLogits(get_model(name))`` as ``logits_fn``.
 from jaxdl.interpret.adversarial import (
     FoolConfig,
     PGDConfig,
+    accuracy_against_eps,
     fgsm,
     fool,
     perturbation_norms,
@@ -24,7 +25,13 @@ from jaxdl.interpret.class_viz import (
     noise_images,
     preset,
 )
-from jaxdl.interpret.one_pixel import OnePixelConfig, one_pixel_attack
+from jaxdl.interpret.one_pixel import (
+    OnePixelConfig,
+    attack_correctly_classified,
+    evaluations_used,
+    one_pixel_attack,
+    success_within,
+)
 from jaxdl.interpret.saliency import (
     ModuleLogits,
     SmoothGradConfig,
@@ -47,6 +54,7 @@ __all__ = [
     "PGDConfig",
     "fool",
     "fgsm",
+    "accuracy_against_eps",
     "pgd",
     "predict",
     "perturbation_norms",
@@ -54,6 +62,9 @@ __all__ = [
     "to_pixel_units",
     "OnePixelConfig",
     "one_pixel_attack",
+    "attack_correctly_classified",
+    "evaluations_used",
+    "success_within",
     "ClassVizConfig",
     "PRESETS",
     "preset",

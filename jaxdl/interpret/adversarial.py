@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 from jaxdl.options import check_fields, option
@@ -183,3 +184,33 @@ def pgd(logits_fn, params, images, labels, bounds, config: PGDConfig, rng):
 def predict(logits_fn, params, images):
     """Argmax classes (N,) of images (N,H,W,C)."""
     return jnp.argmax(logits_fn(params, images), axis=-1)
+
+
+def accuracy_against_eps(
+    logits_fn, params, images, labels, bounds, eps_values, config: PGDConfig, rng, batch_size=25
+) -> dict:
+    """Top-1 accuracy of ``images`` (N,H,W,C) with true ``labels`` (N,) under untargeted FGSM
+    and PGD at each L-inf budget of ``eps_values`` (0..255 units; PGD keeps ``config``'s steps
+    and start, its step scaled as ``config.step_size / config.eps`` of each budget), in chunks of
+    ``batch_size`` images: ``{"FGSM": (E,), "PGD-<steps>": (E,)}`` as numpy arrays."""
+    if config.targeted:
+        raise ValueError("accuracy_against_eps is untargeted; set targeted=False")
+    labels = jnp.asarray(labels)
+    step_ratio = config.step_size / config.eps if config.eps else 0.25
+    curves = {"FGSM": [], f"PGD-{config.steps}": []}
+    for eps in eps_values:
+        pgd_config = dataclasses.replace(config, eps=float(eps), step_size=step_ratio * eps)
+        hits = np.zeros(2)
+        for start in range(0, len(images), batch_size):
+            x, y = images[start : start + batch_size], labels[start : start + batch_size]
+            key = jax.random.fold_in(rng, start)
+            for k, adversarial in enumerate(
+                (
+                    fgsm(logits_fn, params, x, y, bounds, float(eps)),
+                    pgd(logits_fn, params, x, y, bounds, pgd_config, key),
+                )
+            ):
+                hits[k] += int(jnp.sum(predict(logits_fn, params, adversarial) == y))
+        for name, h in zip(curves, hits):
+            curves[name].append(h / len(images))
+    return {name: np.asarray(values) for name, values in curves.items()}

@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from jaxdl.options import check_fields, option
 
@@ -167,3 +168,41 @@ def one_pixel_attack(
         lambda args: one(*args), (images, labels, keys), batch_size=config.images_per_batch
     )
     return OnePixelResult(*result)
+
+
+def attack_correctly_classified(
+    logits_fn, params, images, labels, bounds, config, rng, limit: int | None = None
+):
+    """The untargeted attack on just the images (N,H,W,C) that ``logits_fn`` classifies as their
+    true ``labels`` (N,) (the first ``limit`` of them): an image already misclassified has
+    nothing to fool, so it must count neither as a success nor as a failure. Returns (the
+    indices attacked (M,), their ``OnePixelResult``, or None when M = 0)."""
+    if config.targeted:
+        raise ValueError("attack_correctly_classified is untargeted; set targeted=False")
+    predicted = np.concatenate(
+        [
+            np.asarray(jnp.argmax(logits_fn(params, images[i : i + 50]), axis=-1))
+            for i in range(0, len(images), 50)
+        ]
+    )
+    attacked = np.flatnonzero(predicted == np.asarray(labels))[:limit]
+    if not len(attacked):
+        return attacked, None
+    picked = jnp.asarray(attacked)
+    result = one_pixel_attack(
+        logits_fn, params, images[picked], jnp.asarray(labels)[picked], bounds, config, rng
+    )
+    return attacked, result
+
+
+def evaluations_used(result: OnePixelResult, population: int) -> np.ndarray:
+    """(N,) model evaluations each attack made: the initial population, then one per candidate
+    of every generation run (an attack stops at its first success)."""
+    return population * (np.asarray(result.generations) + 1)
+
+
+def success_within(result: OnePixelResult, population: int, budgets) -> np.ndarray:
+    """(len(budgets),) fraction of the attacked images fooled within each budget of model
+    evaluations: the success-rate curve of one run, read off its stopping generations."""
+    used, success = evaluations_used(result, population), np.asarray(result.success)
+    return np.array([np.mean(success & (used <= b)) for b in budgets])

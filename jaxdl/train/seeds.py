@@ -55,35 +55,3 @@ def groups(seeds, mode: str = "auto", backend: str | None = None) -> list[tuple[
     if mode == "auto":
         mode = "sequential" if (backend or jax.default_backend()) == "cpu" else "vmap"
     return [seeds] if mode == "vmap" else [(s,) for s in seeds]
-
-
-def mean_std(values) -> dict:
-    """``{"mean", "std", "n"}`` of per-seed values (std with ddof=1; 0 for one seed)."""
-    values = np.asarray(values, np.float64)
-    std = float(values.std(ddof=1)) if len(values) > 1 else 0.0
-    return {"mean": float(values.mean()), "std": std, "n": len(values)}
-
-
-def paired_test(a, b) -> dict:
-    """Paired comparison of two methods over the same seeds: mean difference ``a - b``, its
-    standard deviation, the paired t statistic and its two-sided p-value (scipy's
-    ``ttest_rel``; n - 1 degrees of freedom), and whether ``a`` beats ``b`` on every seed."""
-    from scipy import stats
-
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    if a.shape != b.shape or len(a) < 2:
-        raise ValueError("a paired test needs the same >= 2 seeds for both methods")
-    diff = a - b
-    if np.all(diff == diff[0]):  # no spread: t is undefined
-        t, p = (np.inf * np.sign(diff[0]) if diff[0] else 0.0), (0.0 if diff[0] else 1.0)
-    else:
-        result = stats.ttest_rel(a, b)
-        t, p = float(result.statistic), float(result.pvalue)
-    return {
-        "mean_diff": float(diff.mean()),
-        "std_diff": float(diff.std(ddof=1)),
-        "t": float(t),
-        "p": float(p),
-        "n": len(a),
-        "all_seeds": bool(np.all(diff > 0)),
-    }
