@@ -92,7 +92,7 @@ def check_finite(window: list[dict], first_step: int):
         for name, value in metrics.items():
             bad = np.flatnonzero(~np.isfinite(np.atleast_1d(value)))
             if bad.size:
-                where = f" (seed index {bad[0]})" if np.ndim(value) else ""
+                where = f" (seed index {bad[0]})" if np.size(value) > 1 else ""
                 raise FloatingPointError(
                     f"metric {name!r} is {np.atleast_1d(value)[bad[0]]}{where} at step "
                     f"{first_step + offset + 1}; training stopped (the last checkpoint, if "
