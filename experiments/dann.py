@@ -351,6 +351,15 @@ def sweep_figure(rows, path: Path):
         means = [r[f"{metric}_mean"] for r in rows]
         stds = [r[f"{metric}_std"] for r in rows]
         ax.errorbar(scales, means, yerr=stds, marker=marker, capsize=3, label=label)
+    for r in rows:
+        if r.get("diverged"):
+            ax.annotate(
+                f"{r['diverged']} of {r['n'] + r['diverged']} seeds diverged",
+                (r["reversal_scale"], 0.03),
+                fontsize=7,
+                ha="center",
+            )
+    ax.set_ylim(0, 1.02)
     ax.margins(x=0.15)
     if len(scales) >= 3:
         ax.set_xscale("log")
