@@ -13,7 +13,6 @@ sample photos (target).
 """
 
 import dataclasses
-import time
 from pathlib import Path
 
 import numpy as np
@@ -134,7 +133,7 @@ def build(run: Run, config: Config, domains, kernels: Kernels):
     """The model, optimiser, jitted vmapped step and evaluation function of ``run`` (compiled
     once, shared by its seed groups of one size)."""
     setting = run.setting
-    model = dann.DANN(layers=kernels.layers)
+    model = dann.DANN(widths=setting.widths, layers=kernels.layers)
     optimizer = dann.make_optimizer(setting.optimizer, setting.steps, setting.learning_rate)
     step_fn = dann.make_step(
         model,
@@ -189,7 +188,6 @@ def train_group(run: Run, config: Config, domains, workdir: Path, built, group):
     logger = SeedLoggers(workdir / "logs", run.tag, group)
     initial = seeds.stack([dann.init_state(model, optimizer, s, run.method) for s in group])
     bar = StepBar(steps, f"{LABELS.get(run.method, run.method)} ({run.tag}, seed {name[5:]})")
-    start = time.perf_counter()
     try:
         state, _ = loop.fit(
             step,
@@ -206,7 +204,7 @@ def train_group(run: Run, config: Config, domains, workdir: Path, built, group):
     except FloatingPointError as e:
         if not run.may_diverge:
             raise
-        seconds = (time.perf_counter() - start) / len(group)
+        seconds = loop.wall_seconds(logger) / len(group)
         failed = {metric: float("nan") for metric in METRICS}
         diverged = str(e).split(";")[0]  # the first non-finite metric and its step
         return [
@@ -216,7 +214,7 @@ def train_group(run: Run, config: Config, domains, workdir: Path, built, group):
     finally:
         bar.close()
         checkpointer.close()
-    seconds = (time.perf_counter() - start) / len(group)
+    seconds = loop.wall_seconds(logger) / len(group)  # over resumes too
     m = config.test_size or None
     test_sets = ((xs_test[:m], ys_test[:m]), (xt_test[:m], yt_test[:m]))
     results = []
@@ -388,11 +386,12 @@ def domain_probe(features: np.ndarray, n: int, seed: int) -> float:
     return float(cross_val_score(probe, features, domains, cv=folds).mean())
 
 
-def embedding_caption(probes: dict, kind: str) -> str:
-    """What the embedding figure shows, read off the measured domain separability (``probes``:
-    method -> per-seed ``domain_probe`` values), not asserted."""
+def embedding_caption(probes: dict, kind: str, seed: int, dim: int) -> str:
+    """What the embedding figure (``dim``-d features of seed ``seed``) shows, read off the
+    measured domain separability (``probes``: method -> per-seed ``domain_probe`` values), not
+    asserted."""
     text = (
-        f"{kind.upper()} of the 1200-d features of test images (seed {{seed}}), source and "
+        f"{kind.upper()} of the {dim}-d features of test images (seed {seed}), source and "
         "target coloured. Look for overlap: the more the clouds overlap, the harder the domains "
         "are to tell apart. A logistic-regression probe trained to tell them apart (5-fold CV "
         "accuracy, 0.5 = chance), mean +- std over the seeds: "
@@ -454,7 +453,8 @@ def results_text(rows: list) -> str:
     return (
         "; ".join(
             f"{LABELS[r['method']]}: target {pm(r['target_acc_mean'], r['target_acc_std'])}, "
-            f"source {pm(r['source_acc_mean'], r['source_acc_std'])}"
+            f"source {pm(r['source_acc_mean'], r['source_acc_std'])}, "
+            f"{r['seconds_per_seed']:.0f} s per seed"
             + (f" (published {r['published']})" if r.get("published") else "")
             for r in rows
         )
@@ -567,7 +567,8 @@ def run(config: Config, workdir: Path, data: Path | None, kernels: Kernels = Ker
     }
     n = min(config.embed_size, len(domains["source"][2]), len(domains["target"][2]))
     images = np.concatenate([domains["source"][2][:n], domains["target"][2][:n]])
-    apply = make_apply(dann.DANN(layers=kernels.layers), config.paper, domains)
+    paper_model = dann.DANN(widths=config.paper.widths, layers=kernels.layers)
+    apply = make_apply(paper_model, config.paper, domains)
     probes, embeddings = {}, {}
     for method in (m for m in titles if m in paper_runs):
         features = [np.asarray(apply(r["params"], images)[1]) for r in paper_runs[method]]
@@ -586,19 +587,29 @@ def run(config: Config, workdir: Path, data: Path | None, kernels: Kernels = Ker
             return verdict(rows[0])
         return "not compared (one seed)" if len(config.seeds) < 2 else "not compared (not run)"
 
+    def setting_section(name, title, pairs, extra=""):
+        """The section of setting ``name``: its settings, results and the paired verdicts of
+        ``pairs`` ((label, a, b): a against b on the target)."""
+        verdicts = "".join(f" {label}: {said(a, b, 'target_acc', name)}." for label, a, b in pairs)
+        text = setting_text(name, getattr(config, name), config, description)
+        return {
+            "title": title,
+            "text": text + results_text(summaries[name]) + verdicts + extra,
+            "figures": [f"curves_{name}.png"],
+            "table": tables[name],
+        }
+
     if summaries["paper"]:
         sections.append(
-            {
-                "title": "Q1. MNIST -> MNIST-M in the paper's setting",
-                "text": setting_text("paper", config.paper, config, description)
-                + results_text(summaries["paper"])
-                + " DANN against source only on the target: "
-                + f"{said('dann', 'source_only', 'target_acc')}."
-                + f" DANN against no reversal: {said('dann', 'no_reversal', 'target_acc')}."
-                + " Curves: mean +- std over the seeds (2000 test images per domain).",
-                "figures": ["curves_paper.png"],
-                "table": tables["paper"],
-            }
+            setting_section(
+                "paper",
+                "Q1. MNIST -> MNIST-M in the paper's setting",
+                (
+                    ("DANN against source only on the target", "dann", "source_only"),
+                    ("DANN against no reversal", "dann", "no_reversal"),
+                ),
+                " Curves: mean +- std over the seeds (2000 test images per domain).",
+            )
         )
         sections.append(
             {
@@ -613,8 +624,8 @@ def run(config: Config, workdir: Path, data: Path | None, kernels: Kernels = Ker
         sections.append(
             {
                 "title": "Q1/Q2. Features by domain before and after adaptation",
-                "text": embedding_caption(probes, config.embedding).replace(
-                    "{seed}", str(config.seeds[0])
+                "text": embedding_caption(
+                    probes, config.embedding, config.seeds[0], 25 * config.paper.widths[1]
                 ),
                 "figures": ["embedding.png"] if embeddings else [],
                 "table": None,
@@ -637,21 +648,18 @@ def run(config: Config, workdir: Path, data: Path | None, kernels: Kernels = Ker
         )
     if summaries["strong"]:
         sections.append(
-            {
-                "title": "Strong baseline and a method past the practical",
-                "text": setting_text("strong", config.strong, config, description)
-                + results_text(summaries["strong"])
-                + " Self-training against DANN: "
-                + f"{said('self_train', 'dann', 'target_acc', 'strong')}."
-                + " DANN against source only: "
-                + f"{said('dann', 'source_only', 'target_acc', 'strong')}."
-                + ceiling_text(summaries["strong"])
+            setting_section(
+                "strong",
+                "Strong baseline and a method past the practical",
+                (
+                    ("Self-training against DANN", "self_train", "dann"),
+                    ("DANN against source only", "dann", "source_only"),
+                ),
+                ceiling_text(summaries["strong"])
                 + f" Self-training: teacher EMA {config.ema}, confidence >= {config.threshold}, "
                 f"student target shift {config.shift} px and channel inversion, class-balanced, "
                 f"target entropy weight {config.entropy:g}.",
-                "figures": ["curves_strong.png"],
-                "table": tables["strong"],
-            }
+            )
         )
     return {
         "data_used": description,

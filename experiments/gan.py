@@ -179,8 +179,7 @@ def train(config: Config, gan: GAN, step, sampler, x_train, y_train, workdir: Pa
     z, y = fixed_batch(config)
     bar = StepBar(config.steps, f"{model_kind(config)} training (seed {name[5:]})")
     budget = config.time_budget_s * len(group)
-    resumed_from = (checkpointer.latest_step() or 0) if config.resume else 0
-    resume, target, start, reason = config.resume, 0, time.perf_counter(), "steps"
+    resume, target, reason = config.resume, 0, "steps"
     try:
         while True:
             target, chunk_start = (
@@ -204,8 +203,8 @@ def train(config: Config, gan: GAN, step, sampler, x_train, y_train, workdir: Pa
                 save_grid(sampler(seed_state, z, y), grid)
             if target >= config.steps:
                 break
-            elapsed, chunk_seconds = time.perf_counter() - start, time.perf_counter() - chunk_start
-            if budget and elapsed + chunk_seconds > budget:
+            chunk_seconds = time.perf_counter() - chunk_start
+            if budget and loop.wall_seconds(logger) + chunk_seconds > budget:
                 reason = (
                     f"time budget of {config.time_budget_s:.0f} s per seed (next chunk would "
                     "exceed it)"
@@ -219,8 +218,7 @@ def train(config: Config, gan: GAN, step, sampler, x_train, y_train, workdir: Pa
     finally:
         bar.close()
         checkpointer.close()
-    seconds = (time.perf_counter() - start) / len(group)
-    steps_run = loop.steps_taken(state) - resumed_from
+    seconds = loop.wall_seconds(logger) / len(group)  # training time, over resumes too
     return [
         {
             "seed": seed,
@@ -228,7 +226,6 @@ def train(config: Config, gan: GAN, step, sampler, x_train, y_train, workdir: Pa
             "logger": seed_logger,
             "seconds": seconds,
             "reason": reason,
-            "steps_run": steps_run,
         }
         for seed, seed_state, seed_logger in zip(group, seeds.unstack(state), logger.loggers)
     ]
@@ -242,7 +239,8 @@ def model_kind(config: Config) -> str:
 
 def scorer(config: Config, x_train, y_train, x_test, y_test):
     """The cached MNIST scoring classifier, once for every seed: (score(sampler, state) ->
-    generated scores, real ceiling scores, classifier facts)."""
+    generated scores, {"real": the training images' scores (the ceiling), "noise": uniform
+    noise images' (the floor)}, classifier facts)."""
     crop = slice(2, 30) if config.image_size == 32 else slice(None)
     x_train28, x_test28 = x_train[:, crop, crop], x_test[:, crop, crop]
     epochs = config.classifier_epochs if len(x_train) > DIGITS_SIZE else DIGITS_CLASSIFIER_EPOCHS
@@ -272,21 +270,23 @@ def scorer(config: Config, x_train, y_train, x_test, y_test):
         return quality.quality_scores(params, images, reference, conditional)
 
     real = quality.quality_scores(params, x_train28[:n], reference, y_train[:n])
+    noise_images = np.random.default_rng(config.seeds[0]).integers(0, 256, (n, 28, 28), np.uint8)
+    noise = quality.quality_scores(params, noise_images, reference, y_train[:n])
     facts = {
         "classifier_test_accuracy": quality.classifier_accuracy(params, x_test28, y_test),
         "classifier_cache": str(path),
         "classifier_trained_now": trained,
         "scored_samples": n,
     }
-    return score, real, facts
+    return score, {"real": real, "noise": noise}, facts
 
 
 SCORES = ("inception_score", "frechet_distance", "label_accuracy")
 
 
-def quality_rows(kind: str, per_seed: list, real: dict) -> list[dict]:
-    """One row per seed, their mean and std (n > 1), and the real images' ceiling; a score a
-    model has not (label accuracy of an unconditional GAN) is left empty."""
+def quality_rows(kind: str, per_seed: list, references: dict) -> list[dict]:
+    """One row per seed, their mean and std (n > 1), the real images' ceiling and the noise
+    floor; a score a model has not (label accuracy of an unconditional GAN) is left empty."""
 
     def row(images, values):
         return {"images": images, **{k: values.get(k) for k in SCORES}}
@@ -298,7 +298,33 @@ def quality_rows(kind: str, per_seed: list, real: dict) -> list[dict]:
         n = len(per_seed)
         rows.append(row(f"{kind}, mean over {n} seeds", {k: v["mean"] for k, v in summary.items()}))
         rows.append(row(f"{kind}, std over {n} seeds", {k: v["std"] for k, v in summary.items()}))
-    return rows + [row("real training images (ceiling)", real)]
+    return rows + [
+        row("real training images (ceiling)", references["real"]),
+        row("uniform noise (floor)", references["noise"]),
+    ]
+
+
+def class_share_figure(per_seed: list, real: dict, path: Path):
+    """The share of the samples the scoring classifier puts in each digit, mean +- std over the
+    seeds, beside the real training images' shares (mode coverage: 10% each when even)."""
+    shares = np.array([r["scores"]["class_shares"] for r in per_seed])
+    digits = np.arange(CLASSES)
+    fig, ax = viz.new_figure(size=(5, 3.2))
+    ax.bar(
+        digits - 0.2,
+        100 * shares.mean(0),
+        0.4,
+        yerr=100 * shares.std(0),
+        capsize=2,
+        label=f"generated, mean +- std over {len(shares)} seeds",
+    )
+    ax.bar(digits + 0.2, 100 * np.array(real["class_shares"]), 0.4, label="real training images")
+    ax.axhspan(7, 13, color="grey", alpha=0.15, label="7-13%")
+    ax.set_xticks(digits)
+    ax.set_xlabel("digit (the scoring classifier's prediction)")
+    ax.set_ylabel("% of the samples")
+    ax.legend(fontsize=7)
+    return viz.save_figure(fig, path)
 
 
 def pm(summary: dict, digits: int = 2) -> str:
@@ -332,14 +358,16 @@ def run(config: Config, workdir: Path, data: Path | None, kernels: Kernels = Ker
     sample_figure = "class_by_z.png" if config.conditional else "samples.png"
     viz.save_figure(samples_figure(final, title, config.conditional), workdir / sample_figure)
 
-    score, real, facts = scorer(config, x_train, y_train, x_test, y_test)
+    score, references, facts = scorer(config, x_train, y_train, x_test, y_test)
+    real, noise = references["real"], references["noise"]
     for r in per_seed:
         r["scores"] = score(sampler, r["state"])
-    write_table(quality_rows(kind, per_seed, real), workdir, "quality")
+    write_table(quality_rows(kind, per_seed, references), workdir, "quality")
+    class_share_figure(per_seed, real, workdir / "class_shares.png")
+    shares = np.mean([r["scores"]["class_shares"] for r in per_seed], axis=0)
     names = [k for k in SCORES if k in first["scores"]]
     summary = {k: stats.mean_std([r["scores"][k] for r in per_seed]) for k in names}
     seconds = float(np.mean([r["seconds"] for r in per_seed]))
-    steps_run = int(np.mean([r["steps_run"] for r in per_seed]))
     last = first["logger"].records[-1] if first["logger"].records else {}
     seed_list = ", ".join(str(r["seed"]) for r in per_seed)
     text_train = (
@@ -363,7 +391,11 @@ def run(config: Config, workdir: Path, data: Path | None, kernels: Kernels = Ker
             if "label_accuracy" in summary
             else ""
         )
-        + "."
+        + f". Uniform noise scores IS {noise['inception_score']:.2f}, Frechet "
+        f"{noise['frechet_distance']:.1f}. Digit shares of the samples (mean over the seeds): "
+        f"{100 * shares.min():.1f}% (digit {shares.argmin()}) to {100 * shares.max():.1f}% "
+        f"(digit {shares.argmax()}); {int(np.sum((shares >= 0.07) & (shares <= 0.13)))} of 10 "
+        "digits within 7-13%."
     )
     sections = [
         {
@@ -387,7 +419,7 @@ def run(config: Config, workdir: Path, data: Path | None, kernels: Kernels = Ker
         {
             "title": f"{kind}: quality score",
             "text": text_quality,
-            "figures": [],
+            "figures": ["class_shares.png"],
             "table": "quality.csv",
         },
     ]
@@ -395,8 +427,7 @@ def run(config: Config, workdir: Path, data: Path | None, kernels: Kernels = Ker
         "model": kind,
         "steps": steps,
         "train_seconds": round(seconds, 1),
-        "steps_run": steps_run,
-        "steps_per_second": round(steps_run / max(seconds, 1e-9), 2),
+        "steps_per_second": round(steps / max(seconds, 1e-9), 2),
         "stopped_by": first["reason"],
         "data_source": source,
         "mnist": source.startswith("MNIST"),
@@ -407,7 +438,8 @@ def run(config: Config, workdir: Path, data: Path | None, kernels: Kernels = Ker
             {"seed": r["seed"], **r["scores"], "seconds": round(r["seconds"], 1)} for r in per_seed
         ],
         **{f"real_{k}": v for k, v in real.items()},
+        **{f"noise_{k}": v for k, v in noise.items()},
         **facts,
-        "figures": ["losses.png", "progress.gif", sample_figure],
+        "figures": ["losses.png", "progress.gif", sample_figure, "class_shares.png"],
         "sections": sections,
     }

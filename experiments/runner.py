@@ -276,7 +276,7 @@ def config_from_args(cls, args, quick=None):
     return configs.override(config, list(getattr(args, "set", None) or ()))
 
 
-SKIP_IN_SUMMARY = ("wall_seconds", "devices", "seed", "runs", "steps_run")
+SKIP_IN_SUMMARY = ("wall_seconds", "devices", "seed", "runs")
 
 
 def summary_line(name: str, workdir: Path, results: dict) -> str:

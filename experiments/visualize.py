@@ -194,13 +194,22 @@ def attacks_section(config: Config, s: Subject, workdir: Path, kernels: Kernels,
         s.logits_fn, s.params, s.x, s.labels, s.bounds, eps, config.pgd, jax.random.key(config.seed)
     )
     n = len(s.labels)
-    rows = [
-        {"attack": name, "eps_255": e, "accuracy": float(a), "n": n}
-        for name, values in curves.items()
-        for e, a in zip(eps, values)
-    ]
+    rows = []
+    for name, values in curves.items():
+        for e, a in zip(eps, values):
+            low, high = stats.wilson_interval(round(float(a) * n), n)
+            rows.append(
+                {
+                    "attack": name,
+                    "eps_255": e,
+                    "accuracy": float(a),
+                    "ci95_low": low,
+                    "ci95_high": high,
+                    "n": n,
+                }
+            )
     table = write_table(rows, workdir, f"fgsm_pgd{tag}")
-    figure = eps_figure(eps, curves, f"{s.name}, {n} images", workdir / f"attacks_eps{tag}.png")
+    figure = eps_figure(eps, curves, n, f"{s.name}, {n} images", workdir / f"attacks_eps{tag}.png")
     pgd_name = f"PGD-{config.pgd.steps}"
     text = (
         f"Top-1 accuracy of {s.name} on {n} images under untargeted L-inf attacks, clean "
@@ -210,7 +219,8 @@ def attacks_section(config: Config, s: Subject, workdir: Path, kernels: Kernels,
             for e, f, p in zip(eps[1:], curves["FGSM"][1:], curves[pgd_name][1:])
         )
         + f". PGD: {config.pgd.steps} signed-gradient steps of eps x "
-        f"{config.pgd.step_size / config.pgd.eps:g} from a random start in the ball."
+        f"{config.pgd.step_size / config.pgd.eps:g} from a random start in the ball. Bands and "
+        "the table's ci95 columns: 95% Wilson intervals of each accuracy over the n images."
     )
     numbers = {
         f"accuracy{tag}_{name}_eps{e:g}": float(a)
@@ -433,25 +443,21 @@ SECTIONS = (
 def run(config: Config, workdir: Path, data: Path | None, kernels: Kernels = Kernels()) -> dict:
     subject = chapter_subject(config, data, kernels)
     numbers, sections = {}, []
-    bar = tqdm(SECTIONS, desc="chapter 2", unit="section", leave=False)
-    for section_fn in bar:
-        bar.set_description(
-            f"chapter 2: {section_fn.__name__.removesuffix('_section').replace('_', ' ')}"
-        )
-        more, section = section_fn(config, subject, workdir, kernels)
-        numbers.update(more)
-        sections.append(section)
+    jobs = [(fn, subject, {}) for fn in SECTIONS]
     val = val_subject(config, data, kernels)
     if val is not None:  # the attacks again on imagenet/val_subset, after the 25 images'
-        limit = config.onepixel_val_images
-        extra = [
-            attacks_section(config, val, workdir, kernels, tag="_val"),
-            one_pixel_section(config, val, workdir, kernels, tag="_val", limit=limit),
-        ]
-        for more, _ in extra:
-            numbers.update(more)
         at = SECTIONS.index(one_pixel_section) + 1
-        sections[at:at] = [section for _, section in extra]
+        jobs[at:at] = [
+            (attacks_section, val, {"tag": "_val"}),
+            (one_pixel_section, val, {"tag": "_val", "limit": config.onepixel_val_images}),
+        ]
+    bar = tqdm(jobs, desc="chapter 2", unit="section", leave=False)
+    for section_fn, on, options in bar:
+        name = section_fn.__name__.removesuffix("_section").replace("_", " ")
+        bar.set_description(f"chapter 2: {name}" + (" (val_subset)" if options else ""))
+        more, section = section_fn(config, on, workdir, kernels, **options)
+        numbers.update(more)
+        sections.append(section)
     imagenet_data = has_imagenet(config, data)
     if not imagenet_data:
         note = (

@@ -6,6 +6,7 @@ from jaxdl import cpu
 
 cpu.configure()  # before anything starts JAX's backends
 
+import jax  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
@@ -91,3 +92,17 @@ def _private_cache(tmp_path_factory):
         os.environ.pop("JAXDL_CACHE")
     else:
         os.environ["JAXDL_CACHE"] = previous
+
+
+def random_params(model, x, seed=0):
+    """Params of ``model`` for input ``x`` with kernels N(0, 1/fan_in) and biases N(0, 0.1):
+    about half the ReLUs active; from the shapes alone (no compiled init)."""
+    rng = np.random.default_rng(seed)
+    shapes = jax.eval_shape(model.init, jax.random.key(0), x)["params"]
+    return jax.tree.map(
+        lambda p: (
+            rng.standard_normal(p.shape, np.float32)
+            / np.float32(np.sqrt(np.prod(p.shape[:-1]) if p.ndim > 1 else 10))
+        ),
+        shapes,
+    )

@@ -279,28 +279,6 @@ def test_a_diverging_dann_run_stops_with_one_line_and_keeps_its_checkpoints(
     assert "is nan at step" in line or "is inf at step" in line
 
 
-def test_a_resumed_gan_counts_only_the_steps_it_ran(tmp_path, capsys, embedded):
-    out = tmp_path / "run"
-    gan = [
-        "run",
-        "gan",
-        "--quick",
-        "--sample-every",
-        "2",
-        "--checkpoint-every",
-        "2",
-        "--eval-samples",
-        "32",
-        "--out",
-        str(out),
-    ]
-    assert main([*gan, "--steps", "4"]) == 0
-    assert main([*gan, "--steps", "6", "--resume"]) == 0
-    results = json.loads((out / "results.json").read_text())
-    assert results["steps"] == 6 and results["steps_run"] == 2
-    capsys.readouterr()
-
-
 def test_an_interrupted_dann_run_resumes_to_the_uninterrupted_result(
     tmp_path, capsys, embedded, monkeypatch
 ):

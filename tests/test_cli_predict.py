@@ -4,7 +4,6 @@ with a one-line ``jaxdl: error:`` message. Also ``jaxdl demo`` on the embedded f
 
 import json
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -13,13 +12,14 @@ from PIL import Image
 from experiments.cli import main
 from jaxdl.models import get_model
 from jaxdl.weights import save_params
+from tests.conftest import random_params
 
 PREPROCESSING = {"size": 224, "resize": 256, "normalization": "torchvision"}
 
 
 def random_weights(folder, arch="squeezenet1_1"):
     """A converted-format checkpoint (.npz + sidecar) of randomly initialised ``arch``."""
-    params = jax.jit(get_model(arch).init)(jax.random.key(0), jnp.zeros((1, 224, 224, 3)))["params"]
+    params = random_params(get_model(arch), jnp.zeros((1, 224, 224, 3)))
     return str(
         save_params(
             folder / f"{arch}.npz", params, {"architecture": arch, "preprocessing": PREPROCESSING}

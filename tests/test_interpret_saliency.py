@@ -9,6 +9,7 @@ import pytest
 
 from jaxdl.interpret import SmoothGradConfig, gradcam, gradcam_layers, saliency, smoothgrad
 from jaxdl.interpret.saliency import noise_sample, smoothgrad_gradients
+from tests.conftest import random_params
 
 
 def linear_logits(params, x):
@@ -158,8 +159,8 @@ def test_module_logits_class_scores_pick_the_targets_logits():
     x = jax.random.normal(jax.random.key(0), (2, 64, 64, 3))
     classes = jnp.array([5, 0])
     squeezenet = get_model("squeezenet1_1")
-    params = squeezenet.init(jax.random.key(1), x)["params"]
-    expected = ModuleLogits(squeezenet)(params, x)[jnp.arange(2), classes]
+    params = random_params(squeezenet, x)
+    expected = jax.jit(ModuleLogits(squeezenet))(params, x)[jnp.arange(2), classes]
     for logits_fn in (
         ModuleLogits(squeezenet),
         ModuleLogits(squeezenet, None, cpu.class_scores_for(squeezenet)),

@@ -21,6 +21,7 @@ from jaxdl.cpu.layers import (
 )
 from jaxdl.layers import FLAX, adaptive_avg_pool, max_pool
 from jaxdl.models import MODELS, get_model
+from tests.conftest import random_params
 
 
 def param_shapes(name, size=224, channels=3):
@@ -338,20 +339,10 @@ def small_input(name, batch=2):
     return jax.random.uniform(jax.random.key(3), (batch, size, size, spec.in_channels))
 
 
-def random_params(model, x, seed=0):
-    """Params with kernels N(0, 1/fan_in) and biases N(0, 0.1): about half the ReLUs active."""
-    rng = np.random.default_rng(seed)
-    shapes = jax.eval_shape(model.init, jax.random.key(0), x)["params"]
-    return jax.tree.map(
-        lambda p: (
-            rng.standard_normal(p.shape, np.float32)
-            / np.float32(np.sqrt(np.prod(p.shape[:-1]) if p.ndim > 1 else 10))
-        ),
-        shapes,
-    )
-
-
-@pytest.mark.parametrize("name", list(MODELS))
+@pytest.mark.parametrize(
+    "name",
+    [pytest.param(n, marks=pytest.mark.slow) if n == "vgg16" else n for n in MODELS],  # 30 s
+)
 def test_every_model_supports_jvp_jacfwd_vmap_and_grad_on_the_default_layers(name):
     model = get_model(name)
     x = small_input(name)

@@ -22,7 +22,7 @@ DOMAINS = {
 
 
 def dann_parts(layers, method="self_train", steps=20):
-    model = dann.DANN(layers=layers)
+    model = dann.DANN(hidden=16, widths=(4, 6), layers=layers)  # narrow: the test is of the axis
     optimizer = dann.make_optimizer("sgd", steps)
     step = dann.make_step(model, optimizer, method, steps, augment="invert", threshold=0.0)
     return model, optimizer, step

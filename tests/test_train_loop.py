@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import jax
@@ -77,6 +78,38 @@ def test_resume_after_a_kill_ends_with_the_same_params(tmp_path):
     np.testing.assert_array_equal(np.asarray(resumed.key), np.asarray(reference.key))
 
 
+def test_wall_time_counts_on_over_a_resume(tmp_path):
+    """``wall_s`` is the training time since step 1, not since the resume (10 ms per step)."""
+
+    def fit(progress, resume):
+        logger = MetricsLogger(tmp_path / "logs")
+        checkpointer = Checkpointer(tmp_path / "ckpt", every=5, keep=2)
+        loop.fit(
+            loop.jit_step(regression_step),
+            initial_state(),
+            batches,
+            num_steps=20,
+            checkpointer=checkpointer,
+            logger=logger,
+            log_every=5,
+            resume=resume,
+            progress=progress,
+        )
+        return logger
+
+    def slow_then_kill_at_13(s, _):
+        time.sleep(0.01)
+        if s == 13:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        fit(slow_then_kill_at_13, resume=False)
+    logger = fit(lambda s, r: time.sleep(0.01), resume=True)
+    steps, wall = logger.series("wall_s")
+    assert steps == [5, 10, 15, 20] and np.all(np.diff(wall) > 0)
+    assert loop.wall_seconds(logger) == wall[-1] >= 0.18  # 18 sleeps precede the last record
+
+
 def test_resume_without_a_checkpoint_is_an_error(tmp_path):
     with pytest.raises(CheckpointError, match="no checkpoint"):
         loop.fit(
@@ -127,7 +160,7 @@ def test_metrics_are_window_means_in_csv_and_jsonl(tmp_path):
     assert [r["step"] for r in records] == [5, 10, 10] and records[-1] == {"step": 10, "eval": 1.5}
     assert calls == list(range(1, 11))
     # one CSV per kind of record: no sparse columns, no step twice
-    assert (tmp_path / "metrics.csv").read_text().splitlines()[0] == "step,loss"
+    assert (tmp_path / "metrics.csv").read_text().splitlines()[0] == "step,loss,wall_s"
     assert [
         line.split(",")[0] for line in (tmp_path / "metrics.csv").read_text().splitlines()[1:]
     ] == ["5", "10"]

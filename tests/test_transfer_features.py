@@ -13,15 +13,14 @@ from jaxdl.imagenet import CAFFE, TORCHVISION, normalize, to_rgb
 from jaxdl.models import get_model
 from jaxdl.transfer.features import Preprocessing, extract_features, make_views
 from jaxdl.transfer.grey import fold_grey
+from tests.conftest import random_params
 
 SMALL = Preprocessing(size=48, resize=56)
 
 
 @functools.lru_cache(maxsize=1)
 def squeezenet_params():
-    return jax.jit(get_model("squeezenet1_1").init)(jax.random.key(0), jnp.zeros((1, 48, 48, 3)))[
-        "params"
-    ]
+    return random_params(get_model("squeezenet1_1"), jnp.zeros((1, 48, 48, 3)))
 
 
 @pytest.fixture
@@ -52,7 +51,7 @@ def test_features_are_pooled_layer_outputs_in_one_pass(image_files):
     x = normalize(
         to_rgb(jnp.asarray(np.stack([decode(p, SMALL) for p in image_files])) / 255.0), TORCHVISION
     )
-    logits, acts = get_model("squeezenet1_1").apply({"params": params}, x)
+    logits, acts = jax.jit(get_model("squeezenet1_1").apply)({"params": params}, x)
     np.testing.assert_allclose(features["classifier"], logits, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(
         features["fire9"], acts["fire9"].mean(axis=(1, 2)), rtol=1e-4, atol=1e-5

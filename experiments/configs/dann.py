@@ -6,7 +6,6 @@ import dataclasses
 from jaxdl.dann import INPUT_NORMS, METHODS
 from jaxdl.options import check_fields, option
 from jaxdl.train import seeds as seeds_axis
-from jaxdl.train.seeds import SEED_MODES
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,9 +33,14 @@ class Setting:
         "invert (each source channel with probability 0.5) or none",
         choices=("invert", "none"),
     )
+    widths: tuple[int, ...] = option(
+        (32, 48), "channels of the two 5x5 convolutions (the paper's: 32,48)", min=1
+    )
 
     def __post_init__(self):
         check_fields(self)
+        if len(self.widths) != 2:
+            raise ValueError(f"widths: expected two channel counts, got {self.widths}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,15 +57,8 @@ class DannConfig:
         input_norm="standardize",
         augment="invert",
     )
-    seeds: tuple[int, ...] = option(
-        (0, 1, 2), "random seeds: every run is made once per seed", min=0
-    )
-    seed_mode: str = option(
-        "auto",
-        "vmap (the seeds stacked, one compiled step), sequential, or auto (sequential on the "
-        "CPU, where it is faster; vmap on accelerators)",
-        choices=SEED_MODES,
-    )
+    seeds: tuple[int, ...] = seeds_axis.seeds_option("every run is made")
+    seed_mode: str = seeds_axis.seed_mode_option()
     batch_size: int = option(64, "images per domain per step", min=1)
     gamma: float = option(
         10.0, "reversal-factor ramp lam_p = scale * (2 / (1 + exp(-gamma p)) - 1)", min=0

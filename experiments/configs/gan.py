@@ -4,7 +4,6 @@ import dataclasses
 
 from jaxdl.options import check_fields, option
 from jaxdl.train import seeds as seeds_axis
-from jaxdl.train.seeds import SEED_MODES
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,15 +39,8 @@ class GANConfig:
     classifier_epochs: int = option(
         4, "epochs of the scoring classifier on MNIST (digits fallback: 20)", min=1
     )
-    seeds: tuple[int, ...] = option(
-        (0, 1, 2), "random seeds: the GAN is trained and scored once per seed", min=0
-    )
-    seed_mode: str = option(
-        "auto",
-        "vmap (the seeds stacked, one compiled step), sequential, or auto (sequential on the "
-        "CPU, where it is faster; vmap on accelerators)",
-        choices=SEED_MODES,
-    )
+    seeds: tuple[int, ...] = seeds_axis.seeds_option("the GAN is trained and scored")
+    seed_mode: str = seeds_axis.seed_mode_option()
 
     def __post_init__(self):
         check_fields(self)

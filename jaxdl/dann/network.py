@@ -18,12 +18,14 @@ DANN_LAYERS = ("conv1", "conv2", "features", "logits", "domain_logits")
 class DANN(nn.Module):
     """Input (N,32,32,C) float (uint8 images scaled by ``preprocess``). Returns
     ``(class logits (N,10), intermediates)`` with ``conv1``, ``conv2`` (post-ReLU maps),
-    ``features`` (N,1200), ``logits`` and ``domain_logits`` (N,) of the domain classifier
-    applied to ``grad_reverse(features, lam)`` (lam=0: its gradient does not reach the features;
-    negative lam: the features help the domain classifier, i.e. no reversal)."""
+    ``features`` (N, 25 widths[1]: 1200 for the paper's widths), ``logits`` and
+    ``domain_logits`` (N,) of the domain classifier applied to ``grad_reverse(features, lam)``
+    (lam=0: its gradient does not reach the features; negative lam: the features help the
+    domain classifier, i.e. no reversal)."""
 
     num_classes: int = 10
     hidden: int = 100
+    widths: tuple[int, int] = (32, 48)  # conv1, conv2 channels (the paper's)
     layers: Layers = FLAX
 
     @nn.compact
@@ -32,7 +34,7 @@ class DANN(nn.Module):
             raise ValueError(f"unknown DANN layer {stop_at!r}; valid: {', '.join(DANN_LAYERS)}")
         conv, dense = self.layers.conv, self.layers.dense
         acts = {}
-        for i, channels in ((1, 32), (2, 48)):
+        for i, channels in enumerate(self.widths, start=1):
             x = acts[f"conv{i}"] = nn.relu(
                 conv(channels, (5, 5), padding="VALID", name=f"conv{i}")(x)
             )

@@ -195,7 +195,7 @@ def make_step(
 
 
 def make_apply(model, batch_size: int = 1000, input_norm: str = "scale", pixel_mean=None):
-    """``apply(params, images uint8 (N,32,32,3)) -> (logits (N,10), features (N,1200),
+    """``apply(params, images uint8 (N,32,32,3)) -> (logits (N,10), features (N,D),
     domain_logits (N,))`` jitted once, evaluated in fixed-size chunks (last one padded)."""
     preprocess = make_input_norm(input_norm, pixel_mean)
 

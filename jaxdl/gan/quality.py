@@ -115,6 +115,13 @@ def inception_score(probs) -> float:
     return float(np.exp(kl.mean()))
 
 
+def class_shares(probs) -> np.ndarray:
+    """The share of the images (N, K probabilities) the classifier puts in each class (K,): a
+    generator that covers every digit evenly gives about 1/K each, a mode-dropping one zeros."""
+    probs = np.asarray(probs)
+    return np.bincount(probs.argmax(axis=1), minlength=probs.shape[1]) / len(probs)
+
+
 def gaussian_stats(features):
     """Mean (D,) and covariance (D, D) of features (N, D), in float64."""
     features = np.asarray(features, np.float64)
@@ -139,11 +146,13 @@ def frechet_distance(stats_a, stats_b) -> float:
 def quality_scores(params, images, reference_stats, labels=None) -> dict:
     """Scores of a set of images (uint8, or floats in [0, 1]; 28x28 or resized to it):
     ``inception_score``, ``frechet_distance`` to ``reference_stats`` (from ``gaussian_stats``
-    of the reference features) and, when the requested ``labels`` are given, ``label_accuracy``."""
+    of the reference features), ``class_shares`` (a K-tuple, see ``class_shares``) and, when the
+    requested ``labels`` are given, ``label_accuracy``."""
     probs, features = classifier_outputs(params, to_classifier_input(images))
     scores = {
         "inception_score": inception_score(probs),
         "frechet_distance": frechet_distance(gaussian_stats(features), reference_stats),
+        "class_shares": tuple(float(v) for v in class_shares(probs)),
     }
     if labels is not None:
         scores["label_accuracy"] = float(

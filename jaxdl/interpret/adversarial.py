@@ -154,9 +154,8 @@ class PGDConfig:
         check_fields(self)
 
 
-def _pgd_one(logits_fn, params, bounds, config, image, label, key):
-    eps = from_pixel_units(config.eps, bounds)
-    step = from_pixel_units(config.step_size, bounds)
+def _pgd_one(logits_fn, params, bounds, config, eps, step_size, image, label, key):
+    eps, step = from_pixel_units(eps, bounds), from_pixel_units(step_size, bounds)
 
     def project(x):
         return clip_to_bounds(jnp.clip(x, image - eps, image + eps), bounds)
@@ -173,11 +172,19 @@ def _pgd_one(logits_fn, params, bounds, config, image, label, key):
 
 
 @functools.partial(jax.jit, static_argnames=("logits_fn", "config"))
+def _pgd_at(logits_fn, params, images, labels, bounds, config, rng, eps, step_size):
+    """PGD with ``config``'s steps and start at the budget ``eps`` and step ``step_size`` (traced,
+    0..255 units), not ``config``'s: one compilation serves every budget of a sweep."""
+    keys = jax.random.split(rng, images.shape[0])
+    one = functools.partial(_pgd_one, logits_fn, params, bounds, config, eps, step_size)
+    return jax.vmap(one)(images, labels, keys)
+
+
 def pgd(logits_fn, params, images, labels, bounds, config: PGDConfig, rng):
     """L-inf PGD adversarial images (N,H,W,C), always inside the eps ball and the pixel range."""
-    keys = jax.random.split(rng, images.shape[0])
-    one = functools.partial(_pgd_one, logits_fn, params, bounds, config)
-    return jax.vmap(one)(images, labels, keys)
+    return _pgd_at(
+        logits_fn, params, images, labels, bounds, config, rng, config.eps, config.step_size
+    )
 
 
 @functools.partial(jax.jit, static_argnames="logits_fn")
@@ -199,7 +206,6 @@ def accuracy_against_eps(
     step_ratio = config.step_size / config.eps if config.eps else 0.25
     curves = {"FGSM": [], f"PGD-{config.steps}": []}
     for eps in eps_values:
-        pgd_config = dataclasses.replace(config, eps=float(eps), step_size=step_ratio * eps)
         hits = np.zeros(2)
         for start in range(0, len(images), batch_size):
             x, y = images[start : start + batch_size], labels[start : start + batch_size]
@@ -207,7 +213,9 @@ def accuracy_against_eps(
             for k, adversarial in enumerate(
                 (
                     fgsm(logits_fn, params, x, y, bounds, float(eps)),
-                    pgd(logits_fn, params, x, y, bounds, pgd_config, key),
+                    _pgd_at(
+                        logits_fn, params, x, y, bounds, config, key, float(eps), step_ratio * eps
+                    ),
                 )
             ):
                 hits[k] += int(jnp.sum(predict(logits_fn, params, adversarial) == y))

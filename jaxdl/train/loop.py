@@ -30,9 +30,10 @@ How a chapter uses it::
   step jitted with ``batch_axis=1`` and batches (S, B, ...); metrics are then (S,) arrays, the
   logger a ``SeedLoggers``, and the seeds advance together.
 - Metrics are scalars (or (S,) for stacked seeds); the loop averages them over each
-  ``log_every`` window and stops with ``FloatingPointError`` naming the first step and metric
-  that is NaN/inf. The check runs before every checkpoint, so the last checkpoint on disk is
-  always a good one.
+  ``log_every`` window, adds ``wall_s`` (seconds spent in ``fit`` since the run's first step,
+  carried over resumes and repeated calls through the logger's records) and stops with
+  ``FloatingPointError`` naming the first step and metric that is NaN/inf. The check runs
+  before every checkpoint, so the last checkpoint on disk is always a good one.
 - ``hooks``: ``(every, fn(step, state) -> dict | None)``, e.g. an evaluation each epoch; their
   dicts are logged as records of that step.
 - ``progress(step, record_or_None)`` is called after every step (a tqdm bar lives in the
@@ -44,6 +45,7 @@ How a chapter uses it::
 """
 
 import dataclasses
+import time
 from typing import Callable, Iterable, Iterator
 
 import jax
@@ -83,6 +85,13 @@ def jit_step(step_fn, mesh=None, donate: bool = True, batch_axis: int = 0) -> Ji
 def steps_taken(state) -> int:
     """``state.step`` as an int (stacked seeds advance together: their largest step)."""
     return int(np.max(jax.device_get(state.step)))
+
+
+def wall_seconds(logger) -> float:
+    """The training wall time a logger's records end with (``wall_s`` of its last training
+    record; 0 for none): what a resumed or continued ``fit`` counts on from."""
+    times = logger.series("wall_s")[1]
+    return float(np.max(times[-1])) if len(times) else 0.0
 
 
 def check_finite(window: list[dict], first_step: int):
@@ -134,6 +143,7 @@ def fit(
         logger.resume(steps_taken(state))
     start = steps_taken(state)
     first_record = len(logger.records)
+    clock = time.perf_counter() - wall_seconds(logger)
     stream: Iterator = prefetch(
         iter(batches(start)), prefetch_size, lambda b: shard_batch(b, mesh, train_step.batch_axis)
     )
@@ -157,7 +167,7 @@ def fit(
             window += host
             pending = []
         if at_log:
-            record = logger.log(step, _mean(window))
+            record = logger.log(step, {**_mean(window), "wall_s": time.perf_counter() - clock})
             logger.flush()
             window = []
         for fn in hook_due:

@@ -12,7 +12,24 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxdl.options import option
+
 SEED_MODES = ("auto", "vmap", "sequential")
+
+
+def seeds_option(what: str):
+    """The config field of the seeds ``what`` is made once per (default 0, 1, 2)."""
+    return option((0, 1, 2), f"random seeds: {what} once per seed", min=0)
+
+
+def seed_mode_option():
+    """The config field choosing how the seeds run (``groups``'s ``mode``)."""
+    return option(
+        "auto",
+        "vmap (the seeds stacked, one compiled step), sequential, or auto (sequential on the "
+        "CPU, where it is faster; vmap on accelerators)",
+        choices=SEED_MODES,
+    )
 
 
 def stack(trees: list):
