@@ -143,13 +143,11 @@ class GAN:
         def noise(k):
             return jax.random.normal(k, (batch_size, self.z_dim))
 
-        def extra_d_step(d, inputs):  # the first d_steps - 1 updates, fresh fakes each
-            real, labels, k = inputs
+        # the first d_steps - 1 updates, fresh fakes each, unrolled (d_steps is a small static
+        # count; benchmarks/README.md says why not lax.scan)
+        for real, labels, k in zip(xs[:-1], ys[:-1], keys[:-1]):
             fake, _ = self._generate_train(g_params, g_stats, noise(k), labels)
-            return self._d_update(*d, real, fake, labels)[:3], None
-
-        if self.d_steps > 1:
-            d, _ = jax.lax.scan(extra_d_step, d, (xs[:-1], ys[:-1], keys[:-1]))
+            d = self._d_update(*d, real, fake, labels)[:3]
         labels = ys[-1]
         fake, g_vjp, g_stats = jax.vjp(
             lambda p: self._generate_train(p, g_stats, noise(keys[-1]), labels),
