@@ -320,10 +320,12 @@ def class_share_figure(per_seed: list, real: dict, path: Path):
     )
     ax.bar(digits + 0.2, 100 * np.array(real["class_shares"]), 0.4, label="real training images")
     ax.axhspan(7, 13, color="grey", alpha=0.15, label="7-13%")
+    top = 100 * max((shares.mean(0) + shares.std(0)).max(), max(real["class_shares"]), 0.13)
+    ax.set_ylim(0, 1.4 * top)  # room for the legend above the bars
     ax.set_xticks(digits)
     ax.set_xlabel("digit (the scoring classifier's prediction)")
     ax.set_ylabel("% of the samples")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper center", ncol=2)
     return viz.save_figure(fig, path)
 
 

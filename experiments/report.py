@@ -48,12 +48,12 @@ def html_table(rows) -> str:
         return ""
     head, *body = rows
     cells = lambda row, tag: "".join(f"<{tag}>{html.escape(c)}</{tag}>" for c in row)  # noqa: E731
-    return (
-        "<table><thead><tr>"
+    return (  # wide tables scroll inside the page instead of squeezing their columns
+        '<div class="table"><table><thead><tr>'
         + cells(head, "th")
         + "</tr></thead><tbody>"
         + "".join("<tr>" + cells(r, "td") + "</tr>" for r in body)
-        + "</tbody></table>"
+        + "</tbody></table></div>"
     )
 
 
@@ -192,7 +192,8 @@ def write_report(
     body += toc_html + ["</ul>"] + content_html
     style = (
         "body{font-family:sans-serif;max-width:1100px;margin:auto;padding:1em}img{max-width:100%}"
-        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px}"
+        "div.table{overflow-x:auto}table{border-collapse:collapse;width:max-content}"
+        "td,th{border:1px solid #ccc;padding:2px 6px;max-width:30em;vertical-align:top}"
         "figure{margin:1em 0}summary{cursor:pointer;color:#036}"
     )
     md_path, html_path = out / "report.md", out / "report.html"
