@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 
 from experiments.subjects import Subject
-from jaxdl import stats, viz
+from jaxdl import viz
 
 
 def _show(ax, image, title: str, fontsize: int = 9) -> None:
@@ -68,16 +68,14 @@ def one_pixel_figure(subject: Subject, images, pixels, before, after, path: Path
     return viz.save_figure(fig, path).name
 
 
-def eps_figure(eps, curves: dict, n: int, title: str, path: Path) -> str:
-    """Accuracy (%) against the L-inf budget, one line per attack, with its 95% Wilson band
-    over the ``n`` images."""
+def eps_figure(eps, curves: dict, bands: dict, title: str, path: Path) -> str:
+    """Accuracy (%) against the L-inf budget, one line per attack, shaded between the
+    (low, high) interval of each point in ``bands``."""
     fig, ax = viz.new_figure(size=(4.5, 3.2))
     for name, values in curves.items():
         (line,) = ax.plot(eps, 100 * np.asarray(values), marker="o", label=name)
-        bands = np.array([stats.wilson_interval(round(float(v) * n), n) for v in values])
-        ax.fill_between(
-            eps, 100 * bands[:, 0], 100 * bands[:, 1], color=line.get_color(), alpha=0.2
-        )
+        low, high = 100 * np.asarray(bands[name]).T
+        ax.fill_between(eps, low, high, color=line.get_color(), alpha=0.2)
     ax.set_xscale("symlog", linthresh=0.5)
     ax.set_xticks(eps, [f"{e:g}" for e in eps])
     ax.set_xlabel("eps (L-inf, /255)")

@@ -194,22 +194,26 @@ def attacks_section(config: Config, s: Subject, workdir: Path, kernels: Kernels,
         s.logits_fn, s.params, s.x, s.labels, s.bounds, eps, config.pgd, jax.random.key(config.seed)
     )
     n = len(s.labels)
-    rows = []
-    for name, values in curves.items():
-        for e, a in zip(eps, values):
-            low, high = stats.wilson_interval(round(float(a) * n), n)
-            rows.append(
-                {
-                    "attack": name,
-                    "eps_255": e,
-                    "accuracy": float(a),
-                    "ci95_low": low,
-                    "ci95_high": high,
-                    "n": n,
-                }
-            )
+    bands = {  # 95% Wilson interval of each accuracy over the n images
+        name: [stats.wilson_interval(round(float(a) * n), n) for a in values]
+        for name, values in curves.items()
+    }
+    rows = [
+        {
+            "attack": name,
+            "eps_255": e,
+            "accuracy": float(a),
+            "ci95_low": low,
+            "ci95_high": high,
+            "n": n,
+        }
+        for name, values in curves.items()
+        for e, a, (low, high) in zip(eps, values, bands[name])
+    ]
     table = write_table(rows, workdir, f"fgsm_pgd{tag}")
-    figure = eps_figure(eps, curves, n, f"{s.name}, {n} images", workdir / f"attacks_eps{tag}.png")
+    figure = eps_figure(
+        eps, curves, bands, f"{s.name}, {n} images", workdir / f"attacks_eps{tag}.png"
+    )
     pgd_name = f"PGD-{config.pgd.steps}"
     text = (
         f"Top-1 accuracy of {s.name} on {n} images under untargeted L-inf attacks, clean "

@@ -204,21 +204,19 @@ def accuracy_against_eps(
         raise ValueError("accuracy_against_eps is untargeted; set targeted=False")
     labels = jnp.asarray(labels)
     step_ratio = config.step_size / config.eps if config.eps else 0.25
-    curves = {"FGSM": [], f"PGD-{config.steps}": []}
+    hits = []  # per budget, per chunk: correct counts (FGSM, PGD) on the device, read once
     for eps in eps_values:
-        hits = np.zeros(2)
+        per_chunk = []
         for start in range(0, len(images), batch_size):
             x, y = images[start : start + batch_size], labels[start : start + batch_size]
             key = jax.random.fold_in(rng, start)
-            for k, adversarial in enumerate(
-                (
-                    fgsm(logits_fn, params, x, y, bounds, float(eps)),
-                    _pgd_at(
-                        logits_fn, params, x, y, bounds, config, key, float(eps), step_ratio * eps
-                    ),
-                )
-            ):
-                hits[k] += int(jnp.sum(predict(logits_fn, params, adversarial) == y))
-        for name, h in zip(curves, hits):
-            curves[name].append(h / len(images))
-    return {name: np.asarray(values) for name, values in curves.items()}
+            attacked = (
+                fgsm(logits_fn, params, x, y, bounds, float(eps)),
+                _pgd_at(logits_fn, params, x, y, bounds, config, key, float(eps), step_ratio * eps),
+            )
+            per_chunk.append(
+                jnp.stack([jnp.sum(predict(logits_fn, params, a) == y) for a in attacked])
+            )
+        hits.append(jnp.sum(jnp.stack(per_chunk), axis=0))
+    accuracy = np.asarray(jax.device_get(jnp.stack(hits))) / len(images)  # (E, 2)
+    return {"FGSM": accuracy[:, 0], f"PGD-{config.steps}": accuracy[:, 1]}
