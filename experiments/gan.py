@@ -85,6 +85,8 @@ def build_gan(config: Config, layers=FLAX) -> GAN:
         d_optimizer=optax.adam(config.lr_d, b1=config.beta1),
         saturating=config.saturating,
         d_steps=config.d_steps,
+        label_smoothing=config.label_smoothing,
+        ema=config.ema,
     )
 
 

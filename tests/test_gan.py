@@ -32,6 +32,14 @@ def test_discriminator_loss_matches_hand_computed_value():
     np.testing.assert_allclose(loss, expected, rtol=1e-6)
 
 
+def test_label_smoothing_sets_the_real_target():
+    # target 0.75 at logit ln 3 (D = 0.75) is the minimum: its gradient vanishes
+    grad = jax.grad(lambda r: discriminator_loss(r, jnp.array([-50.0]), real_target=0.75))
+    assert abs(float(grad(jnp.array([LN3]))[0])) < 1e-6
+    smoothed = discriminator_loss(jnp.array([0.0]), jnp.array([0.0]), real_target=0.9)
+    assert float(smoothed) == pytest.approx(2 * math.log(2.0), rel=1e-6)  # any target at D=0.5
+
+
 def test_generator_losses_match_hand_computed_values():
     fake = jnp.array([0.0, -LN3])  # D(G(z)) = (0.5, 0.25)
     np.testing.assert_allclose(
@@ -152,3 +160,22 @@ def test_conditional_generator_with_unconditional_discriminator_trains():
     chex.assert_tree_all_finite((state.params, metrics))
     samples = gan.sample(state, jnp.zeros((2, 16)), jnp.array([3, 4]))
     chex.assert_shape(samples, (2, 28, 28, 1))
+
+
+def test_ema_generator_is_the_moving_average_of_the_trained_params_and_is_sampled():
+    gan, plain = small_gan(ema=0.5), small_gan()
+    state, plain_state = gan.init(0, (28, 28, 1)), plain.init(0, (28, 28, 1))
+    assert "g_ema" not in plain_state.extra
+    step = jax.jit(gan.train_step)
+    batch = {"image": jnp.zeros((4, 28, 28), jnp.uint8), "label": jnp.zeros(4, jnp.int32)}
+    average = state.params["g"]
+    for _ in range(3):
+        state, _ = step(state, batch)
+        average = jax.tree.map(lambda a, p: 0.5 * a + 0.5 * p, average, state.params["g"])
+    chex.assert_trees_all_close(state.extra["g_ema"], average, rtol=1e-6, atol=1e-7)
+    z = jax.random.normal(jax.random.key(3), (2, 16))
+    from_average = gan.generator.apply(
+        {"params": average, "batch_stats": state.extra["g"]}, z, None, train=False
+    )
+    chex.assert_trees_all_close(gan.sample(state, z), from_average, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(gan.sample(state, z), plain.sample(state, z))  # not the live G

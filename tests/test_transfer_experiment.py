@@ -62,6 +62,7 @@ def test_vgg16_path_runs_end_to_end_with_saved_weights(tmp_path):
         svm_c=(1.0,),
         cv_folds=2,
         views="flip",
+        scales=(64, 80),
         rbf=False,
         head_steps=20,
         finetune_epochs=0,
@@ -79,12 +80,19 @@ def test_vgg16_path_runs_end_to_end_with_saved_weights(tmp_path):
         "linear head (optax) on " + results["best_layer"],
         "fusion relu6+relu7",
         "fusion + flip views",
+        "fusion + flip views + whole image at "
+        + results["improvements"][-1]["method"].split(" at ")[1],
+    ]
+    assert results["improvements"][-1]["method"].endswith("(chosen by CV among 3)")
+    assert results["best_method"] in [i["method"] for i in results["improvements"]] + [
+        results["best_layer"] + " (L2)"
     ]
     for name in (
         "table1_1.csv",
         "table1_1.md",
         "improvements.csv",
         "per_class.csv",
+        "scales_cv.csv",
         "confusion_baseline.png",
         "misclassified_baseline.png",
         "results.json",

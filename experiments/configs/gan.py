@@ -25,6 +25,15 @@ class GANConfig:
         False, "the minimax G loss (eq. 4.1) instead of the non-saturating eq. 4.2"
     )
     d_steps: int = option(1, "discriminator updates per generator update", min=1)
+    label_smoothing: float = option(
+        0.0, "one-sided: D's target for real images is 1 - this", min=0, max=0.5
+    )
+    ema: float = option(
+        0.0,
+        "decay of a moving average of G's weights that the samples come from (0: off)",
+        min=0,
+        max=0.99999,
+    )
     batch_size: int = option(64, "images per step", min=1)
     steps: int = option(10000, "generator updates (the time budget may stop it first)", min=1)
     time_budget_s: float = option(

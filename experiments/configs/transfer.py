@@ -36,6 +36,12 @@ class TransferConfig:
         "views averaged for the fused features: flip, tencrop or center (off)",
         choices=("flip", "tencrop", "center"),
     )
+    scales: tuple[int, ...] = option(
+        (320, 384),
+        "sides of whole-image views (resized, not cropped) whose fused features join the "
+        "standard view's; the set is chosen by CV among each side and all together (empty: off)",
+        min=32,
+    )
     rbf: bool = option(True, "an RBF SVM on the best features")
     head_steps: int = option(
         300, "steps of the optax linear head on the best single layer (0: skip)", min=0

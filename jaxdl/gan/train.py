@@ -4,7 +4,8 @@ All losses take discriminator *logits* and use ``optax.sigmoid_binary_cross_entr
 ``log D`` and ``log(1 - D)`` never see a saturated sigmoid.
 
 The state is the shared ``jaxdl.train.state.TrainState`` with ``params``, ``opt_state``
-and ``extra`` (batch-norm statistics) each a ``{"g": ..., "d": ...}`` dict.
+and ``extra`` (batch-norm statistics) each a ``{"g": ..., "d": ...}`` dict; with ``ema`` set,
+``extra["g_ema"]`` holds the moving average of G's params that sampling uses.
 """
 
 import dataclasses
@@ -18,9 +19,10 @@ import optax
 from jaxdl.train.state import TrainState, create_state, step_key
 
 
-def discriminator_loss(real_logits, fake_logits):
-    """Eq. 4.3: ``-E[log D(x)] - E[log(1 - D(G(z)))]``; logits (N,) -> scalar."""
-    real = optax.sigmoid_binary_cross_entropy(real_logits, jnp.ones_like(real_logits))
+def discriminator_loss(real_logits, fake_logits, real_target: float = 1.0):
+    """Eq. 4.3: ``-E[log D(x)] - E[log(1 - D(G(z)))]``; logits (N,) -> scalar. ``real_target``
+    < 1: one-sided label smoothing (Salimans et al. 2016), the real images' target probability."""
+    real = optax.sigmoid_binary_cross_entropy(real_logits, jnp.full_like(real_logits, real_target))
     fake = optax.sigmoid_binary_cross_entropy(fake_logits, jnp.zeros_like(fake_logits))
     return real.mean() + fake.mean()
 
@@ -41,6 +43,9 @@ class GAN:
     The generator is conditional iff ``generator.num_classes`` is set; the discriminator
     sees the labels iff ``discriminator.num_classes`` is set (a cGAN with an unconditional
     D is question 7's cD(x)). ``d_steps`` discriminator updates precede each generator update.
+    ``label_smoothing``: D's target for real images is ``1 - label_smoothing``.
+    ``ema`` > 0: after each G update, ``g_ema <- ema * g_ema + (1 - ema) * g`` (Yazici et al.
+    2019); ``sample`` then draws from ``g_ema`` with G's running batch-norm statistics.
     """
 
     generator: nn.Module
@@ -50,6 +55,8 @@ class GAN:
     d_optimizer: optax.GradientTransformation = optax.adam(2e-4, b1=0.5)
     saturating: bool = False
     d_steps: int = 1
+    label_smoothing: float = 0.0
+    ema: float = 0.0
 
     @property
     def conditional(self) -> bool:
@@ -68,8 +75,10 @@ class GAN:
             "g": self.g_optimizer.init(params["g"]),
             "d": self.d_optimizer.init(params["d"]),
         }
-        stats = {"g": g_vars["batch_stats"], "d": d_vars["batch_stats"]}
-        return create_state(params, opt_state, seed, extra=stats)
+        extra = {"g": g_vars["batch_stats"], "d": d_vars["batch_stats"]}
+        if self.ema:
+            extra["g_ema"] = params["g"]
+        return create_state(params, opt_state, seed, extra=extra)
 
     def _d_labels(self, y):
         return y if self.discriminator.num_classes is not None else None
@@ -103,7 +112,8 @@ class GAN:
         def loss_fn(p):
             real_logits, new_stats = self._discriminate(p, stats, real, y)
             fake_logits, new_stats = self._discriminate(p, new_stats, fake, y)
-            return discriminator_loss(real_logits, fake_logits), (
+            loss = discriminator_loss(real_logits, fake_logits, 1.0 - self.label_smoothing)
+            return loss, (
                 new_stats,
                 real_logits,
                 fake_logits,
@@ -165,18 +175,26 @@ class GAN:
         (g_loss, fake_logits), image_grads = jax.value_and_grad(g_loss_fn, has_aux=True)(fake)
         (g_grads,) = g_vjp(image_grads)
         updates, g_opt = self.g_optimizer.update(g_grads, state.opt_state["g"], g_params)
+        g_params = optax.apply_updates(g_params, updates)
+        extra = {"g": g_stats, "d": d_stats}
+        if self.ema:
+            extra["g_ema"] = optax.incremental_update(
+                g_params, state.extra["g_ema"], 1.0 - self.ema
+            )
         state = state.replace(
             step=state.step + 1,
-            params={"g": optax.apply_updates(g_params, updates), "d": d_params},
+            params={"g": g_params, "d": d_params},
             opt_state={"g": g_opt, "d": d_opt},
-            extra={"g": g_stats, "d": d_stats},
+            extra=extra,
         )
         return state, {**metrics, "g_loss": g_loss, "d_fake_g": jax.nn.sigmoid(fake_logits).mean()}
 
     def sample(self, state: TrainState, z, y: Optional[jax.Array] = None):
         """Images (N, H, W, C) in [-1, 1] from z (N, z_dim) [and labels y (N,)], with the
-        generator in inference mode (running batch-norm statistics)."""
-        variables = {"params": state.params["g"], "batch_stats": state.extra["g"]}
+        generator in inference mode (running batch-norm statistics); the averaged params when
+        ``ema`` is set."""
+        params = state.extra["g_ema"] if self.ema else state.params["g"]
+        variables = {"params": params, "batch_stats": state.extra["g"]}
         return self.generator.apply(variables, z, y if self.conditional else None, train=False)
 
 
