@@ -136,3 +136,19 @@ def test_fusion_is_chosen_by_cross_validation_on_the_training_set(tmp_path):
     assert transfer.fusion_candidates(transfer.Config(fusion=("fire7", "fire9"))) == (
         ("fire7", "fire9"),
     )
+
+
+def test_the_headline_method_is_chosen_by_cross_validation_not_by_the_test_split():
+    def scored(name, test, cv):
+        return transfer.Scored(name, "", np.zeros(1), test, cv_accuracy=cv)
+
+    rows = [scored("a", 0.95, 0.80), scored("b", 0.90, 0.85), scored("head", 0.99, None)]
+    assert transfer.chosen_by_cv(rows).name == "b"  # the best test accuracy plays no part
+    assert transfer.chosen_by_cv([scored("x", 0.5, 0.9), scored("y", 0.6, 0.9)]).name == "x"
+    assert transfer.scale_candidates(transfer.Config(scales=(320, 384))) == (
+        (320,),
+        (384,),
+        (320, 384),
+    )
+    assert transfer.scale_candidates(transfer.Config(scales=(320,))) == ((320,),)
+    assert transfer.scale_candidates(transfer.Config(scales=())) == ()
