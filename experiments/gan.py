@@ -79,7 +79,7 @@ def build_gan(config: Config, layers=FLAX) -> GAN:
     d_classes = classes if config.d_sees_labels else None
     return GAN(
         Generator(config.image_size, config.g_width, num_classes=classes, layers=layers),
-        Discriminator(config.image_size, config.d_width, num_classes=d_classes, layers=layers),
+        Discriminator(config.image_size, config.d_width, d_classes, config.pack, layers=layers),
         z_dim=config.z_dim,
         g_optimizer=optax.adam(config.lr_g, b1=config.beta1),
         d_optimizer=optax.adam(config.lr_d, b1=config.beta1),

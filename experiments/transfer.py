@@ -363,15 +363,21 @@ def improvements(config, kernels, params, pre, data, best_layer, workdir: Path) 
         )
     if config.scales:
         scored, blocks = multi_scale(
-            config, kernels, params, pre, splits, fusion, blocks, (y_train, y_test), workdir
+            config,
+            kernels,
+            params,
+            pre,
+            splits,
+            (results[-1].name, fusion, blocks),
+            (y_train, y_test),
+            workdir,
         )
-        scored.name = f"{results[-1].name} + {scored.name}"
         results.append(scored)
     best_x = (clf.concat_normalized(blocks[0]), clf.concat_normalized(blocks[1]))
     if config.rbf:
         results.append(
             score_svm(
-                f"RBF SVM on {results[-1].name}",
+                "RBF SVM on the features of the row above",
                 "a non-linear kernel can separate classes that "
                 "share a linear direction (kitchen / living room / bedroom)",
                 best_x[0],
@@ -401,11 +407,13 @@ def whole_image_features(config, kernels, params, pre, splits, layers, side: int
     )
 
 
-def multi_scale(config, kernels, params, pre, splits, fusion, blocks, labels, workdir: Path):
-    """The fused ``blocks`` (train, test) joined by whole-image features at the sides that
-    cross-validation picks among ``scale_candidates`` (all candidates -> scales_cv.csv).
+def multi_scale(config, kernels, params, pre, splits, fused, labels, workdir: Path):
+    """The fused features joined by whole-image features at the sides that cross-validation
+    picks among ``scale_candidates`` (all candidates -> scales_cv.csv). ``fused``: (the name
+    of their row, their layers, their (train, test) blocks).
 
-    Returns the scored SVM and the chosen (train, test) blocks."""
+    Returns the scored SVM, named "<fused row> + whole image at ...", and the chosen blocks."""
+    base_name, fusion, blocks = fused
     y_train, y_test = labels
     scaled = {
         side: whole_image_features(config, kernels, params, pre, splits, fusion, side)
@@ -435,7 +443,7 @@ def multi_scale(config, kernels, params, pre, splits, fusion, blocks, labels, wo
     sides = max(candidates, key=lambda c: fits[c].cv_accuracy)
     among = f" (chosen by CV among {len(candidates)})" if len(candidates) > 1 else ""
     scored = scored_fit(
-        f"whole image at {'+'.join(f'{side}px' for side in sides)}{among}",
+        f"{base_name} + whole image at {'+'.join(f'{side}px' for side in sides)}{among}",
         "the standard view is a centre crop at ImageNet's object scale; the whole scene, "
         "enlarged, shows the network its layout and its small parts at the sizes it detects",
         fits[sides],

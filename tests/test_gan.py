@@ -179,3 +179,30 @@ def test_ema_generator_is_the_moving_average_of_the_trained_params_and_is_sample
     )
     chex.assert_trees_all_close(gan.sample(state, z), from_average, rtol=1e-5, atol=1e-6)
     assert not np.allclose(gan.sample(state, z), plain.sample(state, z))  # not the live G
+
+
+def test_packing_discriminator_judges_consecutive_images_stacked_as_channels():
+    packed, wide = Discriminator(28, 8, num_classes=10, pack=2), Discriminator(28, 8)
+    x = jax.random.uniform(jax.random.key(0), (6, 28, 28, 1))
+    y = jnp.array([0, 1, 2, 3, 4, 5])
+    variables = packed.init(jax.random.key(1), x, y)
+    assert variables["params"]["conv1"]["kernel"].shape[2] == 2 * 11  # 2 x (image + 10 maps)
+    # by hand: image i's channels, then its label maps, then image i + 1's
+    maps = np.asarray(label_maps(y, 10, 28, 28))
+    with_maps = np.concatenate([np.asarray(x), maps], axis=-1)
+    by_hand = np.concatenate([with_maps[0::2], with_maps[1::2]], axis=-1)
+    expected = wide.apply(variables, jnp.asarray(by_hand))
+    logits = packed.apply(variables, x, y)
+    chex.assert_shape(logits, (3,))
+    np.testing.assert_allclose(logits, expected, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="divisible"):
+        packed.apply(variables, x[:5], y[:5])
+
+
+def test_packing_gan_trains_and_samples_single_images():
+    gan = GAN(Generator(28, 8), Discriminator(28, 8, pack=2), z_dim=16)
+    state = gan.init(0, (28, 28, 1))
+    batch = {"image": jnp.zeros((8, 28, 28), jnp.uint8), "label": jnp.zeros(8, jnp.int32)}
+    state, metrics = jax.jit(gan.train_step)(state, batch)
+    chex.assert_tree_all_finite((state.params, metrics))
+    chex.assert_shape(gan.sample(state, jnp.zeros((3, 16))), (3, 28, 28, 1))

@@ -25,6 +25,9 @@ class GANConfig:
         False, "the minimax G loss (eq. 4.1) instead of the non-saturating eq. 4.2"
     )
     d_steps: int = option(1, "discriminator updates per generator update", min=1)
+    pack: int = option(
+        1, "PacGAN: D judges this many images at once, stacked as channels (1: off)", min=1
+    )
     label_smoothing: float = option(
         0.0, "one-sided: D's target for real images is 1 - this", min=0, max=0.5
     )
@@ -54,3 +57,5 @@ class GANConfig:
     def __post_init__(self):
         check_fields(self)
         seeds_axis.check(self.seeds)
+        if self.batch_size % self.pack:
+            raise ValueError(f"batch_size {self.batch_size} is not a multiple of pack {self.pack}")

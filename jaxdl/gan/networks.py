@@ -56,6 +56,14 @@ def label_maps(y, num_classes: int, height: int, width: int):
     return jnp.broadcast_to(onehot[:, None, None, :], (len(y), height, width, num_classes))
 
 
+def pack_images(x, pack: int):
+    """(N, H, W, C) -> (N // pack, H, W, pack * C): each ``pack`` consecutive images as one."""
+    n, h, w, c = x.shape
+    if n % pack:
+        raise ValueError(f"Discriminator(pack={pack}) needs a batch divisible by it, got {n}")
+    return x.reshape(n // pack, pack, h, w, c).transpose(0, 2, 3, 1, 4).reshape(-1, h, w, pack * c)
+
+
 class Generator(nn.Module):
     """G(z) or, with ``num_classes``, cG(z, y). ``__call__(z (N, z_dim), y (N,) int or None,
     train) -> images (N, image_size, image_size, channels)`` in [-1, 1]."""
@@ -90,11 +98,14 @@ class Generator(nn.Module):
 
 class Discriminator(nn.Module):
     """D(x) or, with ``num_classes``, cD(x, y). ``__call__(x (N, H, W, C) in [-1, 1], y (N,) int
-    or None, train) -> logits (N,)`` (sigmoid = probability that x is real)."""
+    or None, train) -> logits (N // pack,)`` (sigmoid = probability that x is real). With
+    ``pack`` > 1 (PacGAN, Lin et al. 2018) D judges ``pack`` consecutive images at once, stacked
+    as channels: a generator that repeats a few modes is easier to tell from real data."""
 
     image_size: int = 28
     width: int = 64
     num_classes: Optional[int] = None
+    pack: int = 1
     layers: Layers = FLAX
 
     @nn.compact
@@ -104,6 +115,7 @@ class Discriminator(nn.Module):
             x = jnp.concatenate(
                 [x, label_maps(y, self.num_classes, x.shape[1], x.shape[2])], axis=-1
             )
+        x = pack_images(x, self.pack)
         features = self.width
         for i in range(num_upsamplings(self.image_size)):
             x = self.layers.conv(

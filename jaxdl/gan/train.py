@@ -69,7 +69,10 @@ class GAN:
         g_vars = self.generator.init(
             key_g, jnp.zeros((1, self.z_dim)), y if self.conditional else None
         )
-        d_vars = self.discriminator.init(key_d, jnp.zeros((1, *image_shape)), self._d_labels(y))
+        n = getattr(self.discriminator, "pack", 1)  # a packing D judges n images at once
+        d_vars = self.discriminator.init(
+            key_d, jnp.zeros((n, *image_shape)), self._d_labels(jnp.zeros(n, jnp.int32))
+        )
         params = {"g": g_vars["params"], "d": d_vars["params"]}
         opt_state = {
             "g": self.g_optimizer.init(params["g"]),
