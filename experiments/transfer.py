@@ -368,9 +368,11 @@ def improvements(config, kernels, params, pre, data, best_layer, workdir: Path) 
             params,
             pre,
             splits,
-            (results[-1].name, fusion, blocks),
+            fusion,
+            blocks,
             (y_train, y_test),
             workdir,
+            base_name=results[-1].name,
         )
         results.append(scored)
     best_x = (clf.concat_normalized(blocks[0]), clf.concat_normalized(blocks[1]))
@@ -407,13 +409,13 @@ def whole_image_features(config, kernels, params, pre, splits, layers, side: int
     )
 
 
-def multi_scale(config, kernels, params, pre, splits, fused, labels, workdir: Path):
-    """The fused features joined by whole-image features at the sides that cross-validation
-    picks among ``scale_candidates`` (all candidates -> scales_cv.csv). ``fused``: (the name
-    of their row, their layers, their (train, test) blocks).
+def multi_scale(
+    config, kernels, params, pre, splits, fusion, blocks, labels, workdir: Path, base_name: str
+):
+    """The fused ``blocks`` (train, test) joined by whole-image features at the sides that
+    cross-validation picks among ``scale_candidates`` (all candidates -> scales_cv.csv).
 
-    Returns the scored SVM, named "<fused row> + whole image at ...", and the chosen blocks."""
-    base_name, fusion, blocks = fused
+    Returns the scored SVM, named "<base_name> + whole image at ...", and the chosen blocks."""
     y_train, y_test = labels
     scaled = {
         side: whole_image_features(config, kernels, params, pre, splits, fusion, side)
