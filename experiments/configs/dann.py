@@ -45,8 +45,8 @@ class Setting:
 
 @dataclasses.dataclass(frozen=True)
 class DannConfig:
-    # the headline: the paper's optimiser, inputs scaled to [-1, 1], no augmentation; mu0 0.02
-    # (the paper's 0.01 is still rising after 12000 steps, 0.03 diverges)
+    # the headline: the paper's optimiser, inputs scaled to [-1, 1], no augmentation; mu0 twice
+    # the paper's 0.01 (the README's chapter-3 rows say why)
     paper: Setting = Setting(
         methods=("source_only", "dann", "no_reversal", "pseudo"), learning_rate=0.02
     )
