@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "experiments.runner",
     "experiments.reproduce",
     "experiments.interpret_cli",
+    "experiments.compare",
 )
 
 

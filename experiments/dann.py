@@ -278,8 +278,8 @@ def comparison(name: str, a: list, b: list, metric: str) -> dict:
 
 def verdict(row: dict) -> str:
     """What a paired comparison allows one to say (p < 0.05 and the same sign on every seed)."""
-    if row["p"] < 0.05 and (row["all_seeds"] or row["mean_diff"] < 0):
-        word = "higher" if row["mean_diff"] > 0 else "lower"
+    word = stats.direction(row)
+    if word:
         return (
             f"{word} by {row['mean_diff']:+.4f} (paired t-test p = {row['p']:.2g}, n = {row['n']})"
         )

@@ -41,6 +41,21 @@ DIGITS_CLASSIFIER_EPOCHS = 20  # its quality classifier sees few images per epoc
 SMOKE_STEPS = 2000  # below this, samples are labelled a smoke run (digits take a few thousand)
 
 
+QUESTION_STEPS = 3000  # the saturating loss and cD(x) show their effect well within this
+
+
+def study_variants(config: Config) -> dict[str, Config]:
+    """The chapter's other runs in ``jaxdl reproduce``, each a question of the practical, by run
+    folder: the conditional GAN; the saturating G loss (question 3) and the conditional GAN with
+    a label-blind cD(x) (question 7), both at most ``QUESTION_STEPS`` steps."""
+    steps = min(config.steps, QUESTION_STEPS)
+    return {
+        "gan_conditional": dataclasses.replace(config, conditional=True),
+        "gan_saturating": dataclasses.replace(config, saturating=True, steps=steps),
+        "gan_cdx": dataclasses.replace(config, conditional=True, d_sees_labels=False, steps=steps),
+    }
+
+
 def quick(config: Config) -> Config:
     return dataclasses.replace(
         config,
@@ -234,9 +249,10 @@ def train(config: Config, gan: GAN, step, sampler, x_train, y_train, workdir: Pa
 
 
 def model_kind(config: Config) -> str:
+    loss = " (saturating G loss)" if config.saturating else ""
     if not config.conditional:
-        return "DCGAN"
-    return "cDCGAN" + ("" if config.d_sees_labels else " with cD(x)")
+        return "DCGAN" + loss
+    return "cDCGAN" + ("" if config.d_sees_labels else " with cD(x)") + loss
 
 
 def scorer(config: Config, x_train, y_train, x_test, y_test):
@@ -283,7 +299,7 @@ def scorer(config: Config, x_train, y_train, x_test, y_test):
     return score, {"real": real, "noise": noise}, facts
 
 
-SCORES = ("inception_score", "frechet_distance", "label_accuracy")
+SCORES = ("inception_score", "frechet_distance", "share_distance", "label_accuracy")
 
 
 def quality_rows(kind: str, per_seed: list, references: dict) -> list[dict]:
@@ -399,7 +415,8 @@ def run(config: Config, workdir: Path, data: Path | None, kernels: Kernels = Ker
         f"{noise['frechet_distance']:.1f}. Digit shares of the samples (mean over the seeds): "
         f"{100 * shares.min():.1f}% (digit {shares.argmin()}) to {100 * shares.max():.1f}% "
         f"(digit {shares.argmax()}); {int(np.sum((shares >= 0.07) & (shares <= 0.13)))} of 10 "
-        "digits within 7-13%."
+        "digits within 7-13%; total-variation distance of each seed's shares from uniform "
+        f"{pm(summary['share_distance'], 3)} (real {real['share_distance']:.3f})."
     )
     sections = [
         {

@@ -69,6 +69,8 @@ PARTS = {
     "dann": ("Chapter 3: Domain adaptation", "DANN, MNIST -> MNIST-M"),
     "gan": ("Chapter 4: GANs", "DCGAN"),
     "gan_conditional": ("Chapter 4: GANs", "Conditional DCGAN"),
+    "gan_saturating": ("Chapter 4: GANs", "Question 3: the saturating G loss (eq. 4.1)"),
+    "gan_cdx": ("Chapter 4: GANs", "Question 7: a conditional G with a label-blind cD(x)"),
 }
 
 

@@ -69,8 +69,9 @@ def plan(
                 "ran on embedded data; pass --data DIR holding them to use the real data"
             )
         runs.append((chapter, chapter, config))
-        if chapter == "gan":  # the practical compares the unconditional and the conditional GAN
-            runs.append(("gan_conditional", chapter, dataclasses.replace(config, conditional=True)))
+        # a chapter's further runs answering the practical's questions (the GAN's, say)
+        variants = getattr(module, "study_variants", lambda _: {})(config)
+        runs += [(folder, chapter, variant) for folder, variant in variants.items()]
     vgg16 = find_vgg16(weights_dir)
     if "transfer" in CHAPTERS and vgg16 is not None:
         module = importlib.import_module(CHAPTERS["transfer"])

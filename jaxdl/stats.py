@@ -16,7 +16,8 @@ def mean_std(values) -> dict:
 def paired_test(a, b) -> dict:
     """Paired comparison of two methods over the same seeds: mean difference ``a - b``, its
     standard deviation, the paired t statistic and its two-sided p-value (scipy's
-    ``ttest_rel``; n - 1 degrees of freedom), and whether ``a`` beats ``b`` on every seed."""
+    ``ttest_rel``; n - 1 degrees of freedom), and whether ``a`` is above ``b`` on every seed
+    (``all_seeds``) or below it on every seed (``all_seeds_lower``)."""
     from scipy import stats
 
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
@@ -35,7 +36,18 @@ def paired_test(a, b) -> dict:
         "p": float(p),
         "n": len(a),
         "all_seeds": bool(np.all(diff > 0)),
+        "all_seeds_lower": bool(np.all(diff < 0)),
     }
+
+
+def direction(test: dict, alpha: float = 0.05):
+    """What a ``paired_test`` allows one to say of ``a`` against ``b``: "higher" or "lower" when
+    p < ``alpha`` and every seed moved that way, else None (no significant difference)."""
+    if test["p"] >= alpha:
+        return None
+    if test["all_seeds"]:
+        return "higher"
+    return "lower" if test["all_seeds_lower"] else None
 
 
 def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:

@@ -90,3 +90,9 @@ def test_mnist_classifier_is_near_99_percent_and_real_is_near_10(data_dir):
         params, x_test, q.reference_stats(params, x_train[:10000]), labels=y_test
     )
     assert scores["inception_score"] > 9.5 and scores["label_accuracy"] >= 0.985
+
+
+def test_share_distance_is_zero_for_even_coverage_and_grows_with_mode_dropping():
+    assert q.share_distance(np.full(10, 0.1)) == pytest.approx(0.0)
+    assert q.share_distance(np.eye(10)[3]) == pytest.approx(0.9)
+    assert q.share_distance([0.2, 0.0] + [0.1] * 8) == pytest.approx(0.1)

@@ -67,7 +67,11 @@ def test_quick_report_has_every_chapter_section_and_file(tmp_path, tiny_chapters
     out = tmp_path / "out"
     summary = reproduce(None, None, out, quick=True, progress=lambda m: None)
     report = (out / "report.md").read_text()
-    assert set(summary["chapters"]) == set(CHAPTERS) | {"gan_conditional"}
+    assert set(summary["chapters"]) == set(CHAPTERS) | {
+        "gan_conditional",
+        "gan_saturating",
+        "gan_cdx",
+    }
     assert "## Contents" in report and all(
         f"- {key}: " in report for key in ("date", "commit", "host", "command")
     )

@@ -22,6 +22,17 @@ def test_mean_std_and_paired_test_against_scipy():
     assert stats.mean_std([0.7])["std"] == 0.0
 
 
+def test_direction_needs_significance_and_the_same_sign_on_every_seed():
+    higher = stats.paired_test([0.76, 0.78, 0.75], [0.52, 0.55, 0.51])
+    lower = stats.paired_test([0.52, 0.55, 0.51], [0.76, 0.78, 0.75])
+    assert stats.direction(higher) == "higher" and stats.direction(lower) == "lower"
+    assert lower["all_seeds_lower"] and not lower["all_seeds"]
+    # significant on average but one seed the other way: no claim either way
+    mixed = {"p": 0.01, "all_seeds": False, "all_seeds_lower": False, "mean_diff": -0.1}
+    assert stats.direction(mixed) is None
+    assert stats.direction({**higher, "p": 0.2}) is None
+
+
 def test_wilson_interval_against_scipy_and_at_the_edges():
     for successes, n in ((7, 25), (1, 12), (16, 100), (0, 100), (100, 100)):
         reference = scipy_stats.binomtest(successes, n).proportion_ci(method="wilson")

@@ -122,6 +122,13 @@ def class_shares(probs) -> np.ndarray:
     return np.bincount(probs.argmax(axis=1), minlength=probs.shape[1]) / len(probs)
 
 
+def share_distance(shares) -> float:
+    """Total-variation distance of class shares (K,) from the uniform 1/K: 0 for even coverage,
+    1 - 1/K for a generator of one class only."""
+    shares = np.asarray(shares, np.float64)
+    return float(0.5 * np.abs(shares - 1.0 / len(shares)).sum())
+
+
 def gaussian_stats(features):
     """Mean (D,) and covariance (D, D) of features (N, D), in float64."""
     features = np.asarray(features, np.float64)
@@ -146,13 +153,16 @@ def frechet_distance(stats_a, stats_b) -> float:
 def quality_scores(params, images, reference_stats, labels=None) -> dict:
     """Scores of a set of images (uint8, or floats in [0, 1]; 28x28 or resized to it):
     ``inception_score``, ``frechet_distance`` to ``reference_stats`` (from ``gaussian_stats``
-    of the reference features), ``class_shares`` (a K-tuple, see ``class_shares``) and, when the
-    requested ``labels`` are given, ``label_accuracy``."""
+    of the reference features), ``class_shares`` (a K-tuple, see ``class_shares``), their
+    ``share_distance`` from uniform and, when the requested ``labels`` are given,
+    ``label_accuracy``."""
     probs, features = classifier_outputs(params, to_classifier_input(images))
+    shares = class_shares(probs)
     scores = {
         "inception_score": inception_score(probs),
         "frechet_distance": frechet_distance(gaussian_stats(features), reference_stats),
-        "class_shares": tuple(float(v) for v in class_shares(probs)),
+        "class_shares": tuple(float(v) for v in shares),
+        "share_distance": share_distance(shares),
     }
     if labels is not None:
         scores["label_accuracy"] = float(
