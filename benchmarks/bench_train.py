@@ -102,12 +102,23 @@ def torch_dann_step(net, optimizer, xs, ys, xt, lam):
     return loss
 
 
-def dcgan_case(batch: int, layers):
-    """One DCGAN D-then-G step (28x28, widths 64, z 100, Adam 2e-4 b1 0.5, non-saturating loss)."""
+CDCGAN_CLASSES = 10
+
+
+def dcgan_case(batch: int, layers, classes=None):
+    """One DCGAN D-then-G step (28x28, widths 64, z 100, Adam 2e-4 b1 0.5, non-saturating loss);
+    with ``classes``, the conditional cG(z, y) / cD(x, y)."""
     from jaxdl.gan import GAN, Discriminator, Generator
 
-    gan = GAN(Generator(28, 64, layers=layers), Discriminator(28, 64, layers=layers))
+    gan = GAN(
+        Generator(28, 64, num_classes=classes, layers=layers),
+        Discriminator(28, 64, num_classes=classes, layers=layers),
+    )
     return gan.train_step, lambda seed: gan.init(seed, (28, 28, 1)), dcgan_batch(batch)
+
+
+def cdcgan_case(batch: int, layers):
+    return dcgan_case(batch, layers, CDCGAN_CLASSES)
 
 
 def dcgan_batch(batch: int) -> dict:
@@ -118,22 +129,29 @@ def dcgan_batch(batch: int) -> dict:
     }
 
 
-def torch_dcgan_case(batch: int, layout: str):
+def torch_dcgan_case(batch: int, layout: str, classes: int = 0):
     import torch
 
-    nets = torch_dcgan()
+    nets = torch_dcgan(classes=classes)
     torch_layout.to_layout(torch, layout, nets[0], nets[1])  # modules convert in place
-    images = torch.from_numpy(dcgan_batch(batch)["image"])[:, None]
-    return lambda: torch_dcgan_step(*nets, images)
+    host = dcgan_batch(batch)
+    images, labels = torch.from_numpy(host["image"])[:, None], torch.from_numpy(host["label"])
+    return lambda: torch_dcgan_step(*nets, images, labels, classes)
 
 
-def torch_dcgan(z_dim: int = 100, width: int = 64):
-    """The same generator / discriminator in PyTorch (NCHW), N(0, 0.02) init, two Adams."""
+def torch_cdcgan_case(batch: int, layout: str):
+    return torch_dcgan_case(batch, layout, CDCGAN_CLASSES)
+
+
+def torch_dcgan(z_dim: int = 100, width: int = 64, classes: int = 0):
+    """The same generator / discriminator in PyTorch (NCHW), N(0, 0.02) init, two Adams; with
+    ``classes``, the practical's conditional pair: one-hot y appended to z and, as constant
+    planes, to D's input channels."""
     import torch
     from torch import nn
 
     generator = nn.Sequential(
-        nn.Linear(z_dim, 7 * 7 * 2 * width),
+        nn.Linear(z_dim + classes, 7 * 7 * 2 * width),
         nn.Unflatten(1, (2 * width, 7, 7)),
         nn.BatchNorm2d(2 * width),
         nn.ReLU(),
@@ -144,7 +162,7 @@ def torch_dcgan(z_dim: int = 100, width: int = 64):
         nn.Tanh(),
     )
     discriminator = nn.Sequential(
-        nn.Conv2d(1, width, 4, 2, 1),
+        nn.Conv2d(1 + classes, width, 4, 2, 1),
         nn.LeakyReLU(0.2),
         nn.Conv2d(width, 2 * width, 4, 2, 1),
         nn.BatchNorm2d(2 * width),
@@ -165,29 +183,38 @@ def torch_dcgan(z_dim: int = 100, width: int = 64):
     )
 
 
-def torch_dcgan_step(generator, discriminator, g_optimizer, d_optimizer, z_dim, images):
+def torch_dcgan_step(
+    generator, discriminator, g_optimizer, d_optimizer, z_dim, images, labels, classes
+):
     """The PyTorch DCGAN recipe: D on real + detached fake, then G through the updated D."""
     import torch
     import torch.nn.functional as F
 
     real = images.float() / 127.5 - 1.0
-    fake = generator(torch.randn(real.shape[0], z_dim))
-    ones, zeros = torch.ones(real.shape[0]), torch.zeros(real.shape[0])
+    n = real.shape[0]
+    onehot = F.one_hot(labels, classes).float() if classes else torch.zeros(n, 0)
+    planes = onehot[:, :, None, None].expand(n, classes, *real.shape[2:])
+
+    def judge(x):
+        return discriminator(torch.cat([x, planes], 1))[:, 0]
+
+    fake = generator(torch.cat([torch.randn(n, z_dim), onehot], 1))
+    ones, zeros = torch.ones(n), torch.zeros(n)
     d_loss = F.binary_cross_entropy_with_logits(
-        discriminator(real)[:, 0], ones
-    ) + F.binary_cross_entropy_with_logits(discriminator(fake.detach())[:, 0], zeros)
+        judge(real), ones
+    ) + F.binary_cross_entropy_with_logits(judge(fake.detach()), zeros)
     d_optimizer.zero_grad()
     d_loss.backward()
     d_optimizer.step()
-    g_loss = F.binary_cross_entropy_with_logits(discriminator(fake)[:, 0], ones)
+    g_loss = F.binary_cross_entropy_with_logits(judge(fake), ones)
     g_optimizer.zero_grad()
     g_loss.backward()
     g_optimizer.step()
     return g_loss
 
 
-CASES = {"dann": dann_case, "dcgan": dcgan_case}
-TORCH = {"dann": torch_dann_case, "dcgan": torch_dcgan_case}
+CASES = {"dann": dann_case, "dcgan": dcgan_case, "cdcgan": cdcgan_case}
+TORCH = {"dann": torch_dann_case, "dcgan": torch_dcgan_case, "cdcgan": torch_cdcgan_case}
 
 
 def timed(fn, steps: int) -> float:

@@ -69,6 +69,10 @@ PARTS = {
     "dann": ("Chapter 3: Domain adaptation", "DANN, MNIST -> MNIST-M"),
     "gan": ("Chapter 4: GANs", "DCGAN"),
     "gan_conditional": ("Chapter 4: GANs", "Conditional DCGAN"),
+    "gan_clusters": (
+        "Chapter 4: GANs",
+        "Beyond the practical: a DCGAN self-conditioned on clusters",
+    ),
     "gan_saturating": ("Chapter 4: GANs", "Question 3: the saturating G loss (eq. 4.1)"),
     "gan_cdx": ("Chapter 4: GANs", "Question 7: a conditional G with a label-blind cD(x)"),
 }

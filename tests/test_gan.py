@@ -10,9 +10,22 @@ import optax
 import pytest
 
 from jaxdl.gan import GAN, discriminator_loss, from_uint8, generator_loss, to_unit
-from jaxdl.gan.networks import Discriminator, Generator, label_maps
+from jaxdl.gan.networks import Discriminator, Generator, label_response
 
 LN3 = math.log(3.0)  # sigmoid(ln 3) = 0.75
+
+
+def label_maps(y, num_classes, height, width):
+    """The practical's cD input: integer labels (N,) -> one-hot planes (N, H, W, classes)."""
+    onehot = jax.nn.one_hot(y, num_classes)
+    return jnp.broadcast_to(onehot[:, None, None, :], (len(y), height, width, num_classes))
+
+
+def conv_4x4_stride_2(x, kernel):
+    """The discriminator's first convolution done by XLA: NHWC x, HWIO kernel, padding 1."""
+    return jax.lax.conv_general_dilated(
+        x, kernel, (2, 2), ((1, 1), (1, 1)), dimension_numbers=("NHWC", "HWIO", "NHWC")
+    )
 
 
 def small_gan(conditional=False, d_sees_labels=True, **kwargs):
@@ -79,12 +92,18 @@ def test_discriminator_returns_one_logit_per_image(size):
     chex.assert_shape(jax.jit(d.apply)(variables, x, jnp.array([0, 1, 2])), (3,))
 
 
-def test_label_maps_are_constant_one_hot_planes():
-    maps = label_maps(jnp.array([2, 7]), 10, 4, 5)
-    chex.assert_shape(maps, (2, 4, 5, 10))
-    np.testing.assert_array_equal(maps[0, :, :, 2], 1.0)
-    np.testing.assert_array_equal(maps.sum(axis=-1), 1.0)
-    np.testing.assert_array_equal(maps[1].argmax(-1), 7)
+@pytest.mark.parametrize("size, pack", [(28, 1), (32, 1), (28, 2)])
+def test_label_response_is_the_convolution_of_one_hot_label_planes(size, pack):
+    y = jnp.array([[2, 7], [0, 9], [7, 7]])[:, :pack]
+    kernel = jax.random.normal(jax.random.key(0), (4, 4, pack, 10, 5))
+    # packed slot p's planes are channels p * 10 ... p * 10 + 9 of the convolved input
+    maps = jnp.concatenate([label_maps(y[:, p], 10, size, size) for p in range(pack)], -1)
+    expected = conv_4x4_stride_2(maps, kernel.reshape(4, 4, pack * 10, 5))
+    response = label_response(y, kernel, size, size)
+    chex.assert_shape(response, (3, size // 2, size // 2, 5))
+    np.testing.assert_allclose(response, expected, rtol=1e-5, atol=1e-5)
+    # the border rows see fewer taps than the inside ones
+    assert not np.allclose(response[:, 0], response[:, 1])
 
 
 def test_labels_are_required_exactly_when_conditional():
@@ -154,7 +173,7 @@ def test_d_steps_gives_that_many_discriminator_updates_per_generator_update():
 def test_conditional_generator_with_unconditional_discriminator_trains():
     gan = small_gan(conditional=True, d_sees_labels=False)
     state = gan.init(0, (28, 28, 1))
-    assert state.params["d"]["conv1"]["kernel"].shape[2] == 1  # images only, no label maps
+    assert "conv1_labels" not in state.params["d"]  # D never sees the labels
     batch = {"image": jnp.zeros((8, 28, 28), jnp.uint8), "label": jnp.arange(8)}
     state, metrics = jax.jit(gan.train_step)(state, batch)
     chex.assert_tree_all_finite((state.params, metrics))
@@ -186,12 +205,26 @@ def test_packing_discriminator_judges_consecutive_images_stacked_as_channels():
     x = jax.random.uniform(jax.random.key(0), (6, 28, 28, 1))
     y = jnp.array([0, 1, 2, 3, 4, 5])
     variables = packed.init(jax.random.key(1), x, y)
-    assert variables["params"]["conv1"]["kernel"].shape[2] == 2 * 11  # 2 x (image + 10 maps)
-    # by hand: image i's channels, then its label maps, then image i + 1's
+    params = variables["params"]
+    chex.assert_shape(params["conv1_labels"], (4, 4, 2, 10, 8))
+    # by hand, the practical's cD: image i's channel, then its label maps, then image i + 1's,
+    # convolved by one kernel made of the image and the label kernels in that order
     maps = np.asarray(label_maps(y, 10, 28, 28))
     with_maps = np.concatenate([np.asarray(x), maps], axis=-1)
     by_hand = np.concatenate([with_maps[0::2], with_maps[1::2]], axis=-1)
-    expected = wide.apply(variables, jnp.asarray(by_hand))
+    image_kernel, label_kernel = params["conv1"]["kernel"], params["conv1_labels"]
+    kernel = jnp.concatenate(
+        [
+            image_kernel[:, :, :1],
+            label_kernel[:, :, 0],
+            image_kernel[:, :, 1:],
+            label_kernel[:, :, 1],
+        ],
+        axis=2,
+    )
+    wide_params = {**params, "conv1": {**params["conv1"], "kernel": kernel}}
+    del wide_params["conv1_labels"]
+    expected = wide.apply({**variables, "params": wide_params}, jnp.asarray(by_hand))
     logits = packed.apply(variables, x, y)
     chex.assert_shape(logits, (3,))
     np.testing.assert_allclose(logits, expected, rtol=1e-5, atol=1e-6)

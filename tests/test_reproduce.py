@@ -69,6 +69,7 @@ def test_quick_report_has_every_chapter_section_and_file(tmp_path, tiny_chapters
     report = (out / "report.md").read_text()
     assert set(summary["chapters"]) == set(CHAPTERS) | {
         "gan_conditional",
+        "gan_clusters",
         "gan_saturating",
         "gan_cdx",
     }

@@ -10,6 +10,12 @@ from jaxdl.train import seeds as seeds_axis
 class GANConfig:
     conditional: bool = option(False, "train cG(z, y) and cD(x, y)")
     d_sees_labels: bool = option(True, "conditional only; off: cD(x), question 7")
+    clusters: int = option(
+        0,
+        "no labels: condition G and D on this many k-means clusters of the training images, "
+        "drawn at their training shares when sampling (0: off)",
+        min=0,
+    )
     image_size: int = option(
         28, "28 (MNIST as is) or 32 (padded, the practical's 4-layer nets)", choices=(28, 32)
     )
@@ -57,5 +63,9 @@ class GANConfig:
     def __post_init__(self):
         check_fields(self)
         seeds_axis.check(self.seeds)
+        if self.clusters and self.conditional:
+            raise ValueError("clusters replace the labels: use clusters or conditional, not both")
+        if self.clusters == 1:
+            raise ValueError("clusters: expected 0 (off) or at least 2, got 1")
         if self.batch_size % self.pack:
             raise ValueError(f"batch_size {self.batch_size} is not a multiple of pack {self.pack}")

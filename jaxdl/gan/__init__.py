@@ -1,6 +1,7 @@
 """Chapter 4's method in one place: the DCGAN / conditional DCGAN networks (``networks``), the
-losses and the D-then-G training step (``train``), and the classifier-based quality scores
-(``quality``: Inception Score, Frechet distance, label accuracy)."""
+losses and the D-then-G training step (``train``), the classifier-based quality scores
+(``quality``: Inception Score, Frechet distance, label accuracy), and k-means clusters that
+condition a GAN without labels (``clusters``)."""
 
 from jaxdl.gan.networks import Discriminator, Generator
 from jaxdl.gan.train import GAN, discriminator_loss, from_uint8, generator_loss, to_unit

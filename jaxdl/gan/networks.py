@@ -7,6 +7,9 @@ Layout (NHWC). With ``s = 7`` (28x28, two upsamplings) or ``s = 4`` (32x32, thre
      conditional G's input is z with the one-hot y appended: a 1x1 label map);
   D: x (N, H, W, channels) [+ one-hot y maps (N, H, W, classes)] -> Conv 4x4/2 -> LeakyReLU(0.2)
      -> [Conv 4x4/2 -> BN -> LeakyReLU(0.2)]* -> Dense 1: the logit of "real", shape (N,).
+     The label maps' share of the first convolution is computed as a per-class bias map
+     (``label_response``), the same function at the cost of an unconditional D for any number
+     of classes: params ``conv1`` (images) and ``conv1_labels`` (4, 4, pack, classes, width).
 Widths double at each lower resolution; all weights ~ N(0, 0.02), BN scales ~ N(1, 0.02).
 """
 
@@ -50,10 +53,21 @@ def _check_labels(name: str, num_classes, y):
         )
 
 
-def label_maps(y, num_classes: int, height: int, width: int):
-    """Integer labels (N,) -> one-hot maps (N, height, width, num_classes)."""
-    onehot = jax.nn.one_hot(y, num_classes)
-    return jnp.broadcast_to(onehot[:, None, None, :], (len(y), height, width, num_classes))
+def _valid_taps(size: int):
+    """(size // 2, 4) 0/1: which taps of a 4x4/2 convolution padded by 1 fall inside ``size``."""
+    rows = 2 * jnp.arange(size // 2)[:, None] - 1 + jnp.arange(4)[None, :]
+    return ((rows >= 0) & (rows < size)).astype(jnp.float32)
+
+
+def label_response(y, kernel, height: int, width: int):
+    """The 4x4/2 (padding 1) convolution of one-hot label planes, without convolving them: the
+    planes are constant, so the response at an output pixel is the sum of the label's kernel
+    taps that fall inside the zero-padded image. ``y`` (N, pack) int labels of each packed
+    image, ``kernel`` (4, 4, pack, classes, O) -> (N, height // 2, width // 2, O)."""
+    per_class = jnp.einsum(
+        "ia,jb,abpko->pkijo", _valid_taps(height), _valid_taps(width), kernel
+    )  # (pack, classes, H/2, W/2, O), one map per packed slot and class
+    return sum(per_class[p, y[:, p]] for p in range(y.shape[1]))
 
 
 def pack_images(x, pack: int):
@@ -111,10 +125,7 @@ class Discriminator(nn.Module):
     @nn.compact
     def __call__(self, x, y=None, *, train: bool = False):
         _check_labels("Discriminator", self.num_classes, y)
-        if y is not None:
-            x = jnp.concatenate(
-                [x, label_maps(y, self.num_classes, x.shape[1], x.shape[2])], axis=-1
-            )
+        height, width = x.shape[1], x.shape[2]
         x = pack_images(x, self.pack)
         features = self.width
         for i in range(num_upsamplings(self.image_size)):
@@ -126,6 +137,10 @@ class Discriminator(nn.Module):
                 kernel_init=INIT,
                 name=f"conv{i + 1}",
             )(x)
+            if i == 0 and y is not None:
+                shape = (4, 4, self.pack, self.num_classes, features)
+                kernel = self.param("conv1_labels", INIT, shape)
+                x = x + label_response(y.reshape(-1, self.pack), kernel, height, width)
             if i > 0:
                 x = _batch_norm(train, f"bn{i + 1}")(x)
             x = nn.leaky_relu(x, 0.2)
