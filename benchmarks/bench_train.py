@@ -9,6 +9,7 @@ no-argument PyTorch training step on fixed data).
 """
 
 import argparse
+import functools
 import json
 import os
 import time
@@ -102,9 +103,6 @@ def torch_dann_step(net, optimizer, xs, ys, xt, lam):
     return loss
 
 
-CDCGAN_CLASSES = 10
-
-
 def dcgan_case(batch: int, layers, classes=None):
     """One DCGAN D-then-G step (28x28, widths 64, z 100, Adam 2e-4 b1 0.5, non-saturating loss);
     with ``classes``, the conditional cG(z, y) / cD(x, y)."""
@@ -115,10 +113,6 @@ def dcgan_case(batch: int, layers, classes=None):
         Discriminator(28, 64, num_classes=classes, layers=layers),
     )
     return gan.train_step, lambda seed: gan.init(seed, (28, 28, 1)), dcgan_batch(batch)
-
-
-def cdcgan_case(batch: int, layers):
-    return dcgan_case(batch, layers, CDCGAN_CLASSES)
 
 
 def dcgan_batch(batch: int) -> dict:
@@ -137,10 +131,6 @@ def torch_dcgan_case(batch: int, layout: str, classes: int = 0):
     host = dcgan_batch(batch)
     images, labels = torch.from_numpy(host["image"])[:, None], torch.from_numpy(host["label"])
     return lambda: torch_dcgan_step(*nets, images, labels, classes)
-
-
-def torch_cdcgan_case(batch: int, layout: str):
-    return torch_dcgan_case(batch, layout, CDCGAN_CLASSES)
 
 
 def torch_dcgan(z_dim: int = 100, width: int = 64, classes: int = 0):
@@ -213,8 +203,19 @@ def torch_dcgan_step(
     return g_loss
 
 
-CASES = {"dann": dann_case, "dcgan": dcgan_case, "cdcgan": cdcgan_case}
-TORCH = {"dann": torch_dann_case, "dcgan": torch_dcgan_case, "cdcgan": torch_cdcgan_case}
+# cdcgan: the practical's 10 digit classes; cdcgan100: the 100 clusters of `--clusters 100`
+CASES = {
+    "dann": dann_case,
+    "dcgan": dcgan_case,
+    "cdcgan": functools.partial(dcgan_case, classes=10),
+    "cdcgan100": functools.partial(dcgan_case, classes=100),
+}
+TORCH = {
+    "dann": torch_dann_case,
+    "dcgan": torch_dcgan_case,
+    "cdcgan": functools.partial(torch_dcgan_case, classes=10),
+    "cdcgan100": functools.partial(torch_dcgan_case, classes=100),
+}
 
 
 def timed(fn, steps: int) -> float:
