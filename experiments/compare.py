@@ -8,6 +8,7 @@ several), and prints each metric's means, paired difference, t-test and verdict.
 
 import json
 import math
+import sys
 from pathlib import Path
 
 from experiments.common import print_result
@@ -35,6 +36,18 @@ def is_metric(name: str, value) -> bool:
         and not isinstance(value, bool)
         and math.isfinite(value)
     )
+
+
+def one_sided(rows_a: list[dict], rows_b: list[dict]) -> dict[str, list[str]]:
+    """The metrics only one of the two runs has, which cannot be compared (a run scored before a
+    metric existed, say): ``{"only in a": [...], "only in b": [...]}``, empty sides left out."""
+
+    def names(rows):
+        return {k for r in rows for k, v in r.items() if is_metric(k, v)}
+
+    a, b = names(rows_a), names(rows_b)
+    sides = {"only in a": sorted(a - b), "only in b": sorted(b - a)}
+    return {side: found for side, found in sides.items() if found}
 
 
 def row_key(row: dict) -> tuple:
@@ -97,11 +110,11 @@ def format_table(rows: list[dict], name_a: str, name_b: str) -> str:
 
 
 def _command(args):
-    rows = compare_rows(
-        load_per_seed(args.run_a),
-        load_per_seed(args.run_b),
-        args.metrics.split(",") if args.metrics else None,
-    )
+    rows_a, rows_b = load_per_seed(args.run_a), load_per_seed(args.run_b)
+    rows = compare_rows(rows_a, rows_b, args.metrics.split(",") if args.metrics else None)
+    skipped = one_sided(rows_a, rows_b)
+    for side, names in skipped.items():
+        print(f"jaxdl: compare: not compared, {side}: {', '.join(names)}", file=sys.stderr)
     print(format_table(rows, args.run_a, args.run_b))
     print_result(
         {
@@ -109,6 +122,7 @@ def _command(args):
             "a": args.run_a,
             "b": args.run_b,
             "comparisons": [{**r, "verdict": verdict(r)} for r in rows],
+            "not_compared": skipped,
         }
     )
 

@@ -57,6 +57,19 @@ def test_cli_prints_a_table_and_a_json_line(tmp_path, capsys):
     assert payload["comparisons"][0]["verdict"] == "no significant difference"
 
 
+def test_cli_names_the_metrics_only_one_run_has(tmp_path, capsys):
+    rows_a = [{**r, "share_distance": 0.05 + 0.01 * r["seed"]} for r in gan_rows([9.3, 9.4, 9.3])]
+    a = write_run(tmp_path / "a", rows_a)  # scored after share_distance existed
+    b = write_run(tmp_path / "b", gan_rows([6.6, 6.5, 6.7]))
+    assert compare.one_sided(rows_a, compare.load_per_seed(b)) == {"only in a": ["share_distance"]}
+    assert main(["compare", str(a), str(b)]) == 0
+    captured = capsys.readouterr()
+    assert "not compared, only in a: share_distance" in captured.err
+    payload = json.loads(captured.out.strip().splitlines()[-1])
+    assert [c["metric"] for c in payload["comparisons"]] == ["inception_score"]
+    assert payload["not_compared"] == {"only in a": ["share_distance"]}
+
+
 @pytest.mark.parametrize(
     "rows_b, message",
     [
