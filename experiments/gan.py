@@ -45,7 +45,7 @@ SMOKE_STEPS = 2000  # below this, samples are labelled a smoke run (digits take 
 
 
 QUESTION_STEPS = 3000  # the saturating loss and cD(x) show their effect well within this
-CLUSTERS = 100  # k-means clusters of the self-conditioned DCGAN (README: 10, 50, 100 compared)
+CLUSTERS = 100  # k-means clusters of the self-conditioned DCGAN (README: 10, 50, 100, 200 compared)
 
 
 def study_variants(config: Config) -> dict[str, Config]:
