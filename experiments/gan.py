@@ -432,8 +432,9 @@ def run(config: Config, workdir: Path, data: Path | None, kernels: Kernels = Ker
     if config.clusters:
         text_train += (
             f" No labels: G and D are conditioned on {config.clusters} k-means clusters of the "
-            f"training images (PCA-{clusters.PCA_DIMS} pixels, seed {config.seeds[0]}), drawn at "
-            "their training shares when sampling, so each cluster keeps its share of the samples; "
+            f"training images (PCA-{clusters.PCA_DIMS} of the deskewed pixels, seed "
+            f"{config.seeds[0]}), drawn at their training shares when sampling, so each cluster "
+            "keeps its share of the samples; "
             f"the clusters' purity, read from the labels only to describe them, is "
             f"{cluster_facts['cluster_purity']:.3f} (the share of images whose digit is their "
             "cluster's most frequent one)."
