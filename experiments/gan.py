@@ -96,7 +96,9 @@ def load_data(data: Path | None, image_size: int):
 
 
 def build_gan(config: Config, layers=FLAX) -> GAN:
-    classes = CLASSES if config.conditional else (config.clusters or None)
+    classes = CLASSES if config.conditional else None
+    if config.clusters:  # self-conditioned, or clusters within each class
+        classes = (classes or 1) * config.clusters
     d_classes = classes if config.d_sees_labels else None
     return GAN(
         Generator(config.image_size, config.g_width, num_classes=classes, layers=layers),
@@ -112,13 +114,26 @@ def build_gan(config: Config, layers=FLAX) -> GAN:
 
 
 def draw_labels(config: Config, key, n: int, shares=None):
-    """The y of ``n`` samples: 0, 1, ..., 9, 0, ... (conditional); clusters drawn at their
-    training ``shares`` (self-conditioned); zeros, which G ignores (unconditional)."""
+    """G's y of ``n`` samples: the classes 0, 1, ..., 9, 0, ... (conditional; with clusters, a
+    cluster of each class drawn at its ``shares`` in it); clusters drawn at their training
+    ``shares`` (self-conditioned); zeros, which G ignores (unconditional)."""
     if config.conditional:
-        return jnp.arange(n) % CLASSES
+        return classes_to_clusters(config, key, jnp.arange(n) % CLASSES, shares)
     if config.clusters:
         return clusters.sample_clusters(key, shares, n)
     return jnp.zeros(n, jnp.int32)
+
+
+def classes_to_clusters(config: Config, key, y, shares):
+    """A conditional GAN's y: the classes y, or with ``config.clusters`` a cluster of each."""
+    if not config.clusters:
+        return y
+    return clusters.sample_within_classes(key, shares, y, config.clusters)
+
+
+def class_of(config: Config, y):
+    """The class of each G input y of a conditional GAN (a cluster's class: y // clusters)."""
+    return y // config.clusters if config.clusters else y
 
 
 def fixed_batch(config: Config, shares=None):
@@ -128,7 +143,7 @@ def fixed_batch(config: Config, shares=None):
     key_z, key_y = jax.random.split(jax.random.key(config.seeds[0] + 1))
     if config.conditional:
         z = jnp.tile(jax.random.normal(key_z, (GRID, config.z_dim)), (GRID, 1))
-        return z, jnp.repeat(jnp.arange(GRID), GRID)
+        return z, classes_to_clusters(config, key_y, jnp.repeat(jnp.arange(GRID), GRID), shares)
     z = jax.random.normal(key_z, (GRID * GRID, config.z_dim))
     return z, draw_labels(config, key_y, GRID * GRID, shares)
 
@@ -269,6 +284,8 @@ def train(config: Config, gan: GAN, step, sampler, x_train, y_train, workdir: Pa
 
 def model_kind(config: Config) -> str:
     loss = " (saturating G loss)" if config.saturating else ""
+    if config.clusters and config.conditional:
+        return f"cDCGAN on {config.clusters} clusters per class" + loss
     if config.clusters:
         return f"DCGAN self-conditioned on {config.clusters} clusters" + loss
     if not config.conditional:
@@ -306,7 +323,7 @@ def scorer(config: Config, x_train, y_train, x_test, y_test, shares=None):
 
     def score(sampler, state) -> dict:
         images = sampler(state, z, labels)[:, crop, crop]
-        conditional = labels if config.conditional else None
+        conditional = class_of(config, labels) if config.conditional else None
         return quality.quality_scores(params, images, reference, conditional)
 
     real = quality.quality_scores(params, x_train28[:n], reference, y_train[:n])
@@ -379,7 +396,12 @@ def run(config: Config, workdir: Path, data: Path | None, kernels: Kernels = Ker
     sampler = make_sampler(gan)
     step = loop.jit_step(seeds.vmap_step(gan.train_step), batch_axis=1)
     y_gan, shares, cluster_facts = y_train, None, {}
-    if config.clusters:
+    if config.clusters and config.conditional:
+        y_gan, shares = clusters.clusters_within_classes(
+            x_train, y_train, config.clusters, config.seeds[0]
+        )
+        cluster_facts = {"clusters_per_class": config.clusters}
+    elif config.clusters:
         y_gan, shares = clusters.kmeans_clusters(x_train, config.clusters, config.seeds[0])
         cluster_facts = {
             "clusters": config.clusters,
@@ -429,7 +451,14 @@ def run(config: Config, workdir: Path, data: Path | None, kernels: Kernels = Ker
         f"{first['seed']}: last logged D(x) {last.get('d_real', float('nan')):.2f}, "
         f"D(G(z)) {last.get('d_fake', float('nan')):.2f}."
     )
-    if config.clusters:
+    if config.clusters and config.conditional:
+        text_train += (
+            f" G and D are conditioned on {config.clusters} k-means clusters within each digit "
+            f"(PCA-{clusters.PCA_DIMS} of the deskewed pixels, seed {config.seeds[0]}) instead "
+            "of the digit itself; a sample of digit y draws one of y's clusters at its share of "
+            "y's training images, so the label accuracy is that of the cluster's digit."
+        )
+    elif config.clusters:
         text_train += (
             f" No labels: G and D are conditioned on {config.clusters} k-means clusters of the "
             f"training images (PCA-{clusters.PCA_DIMS} of the deskewed pixels, seed "

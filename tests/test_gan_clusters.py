@@ -99,13 +99,62 @@ def test_purity_is_the_majority_share_over_all_images():
     assert clusters.purity([0, 0, 0, 1, 1], [1, 1, 2, 3, 4]) == pytest.approx(0.6)
 
 
-def test_config_takes_clusters_or_labels_not_both():
+def test_clusters_within_classes_are_pure_and_find_each_class_modes():
+    images, kinds = blobs()
+    classes = (kinds == 2).astype(int)  # class 0 holds kinds 0 and 1, class 1 kind 2
+    found, shares = clusters.clusters_within_classes(images, classes, 2, seed=0, deskewed=False)
+    chex.assert_shape([found, shares], [(90,), (4,)])
+    np.testing.assert_array_equal(found // 2, classes)  # cluster c is of class c // k
+    assert clusters.purity(found, kinds) == 1.0  # class 0's two clusters are its two kinds
+    np.testing.assert_allclose(shares[:2], [1 / 3, 1 / 3])
+    assert shares.sum() == pytest.approx(1.0)
+
+
+def test_clusters_sampled_within_classes_keep_the_class_and_its_shares():
+    shares = np.array([0.3, 0.2, 0.1, 0.4])  # class 0: 60% / 40%, class 1: 20% / 80%
+    labels = np.repeat([0, 1], 20000)
+    drawn = clusters.sample_within_classes(jax.random.key(0), shares, labels, 2)
+    chex.assert_type(drawn, np.int32)
+    np.testing.assert_array_equal(drawn // 2, labels)
+    np.testing.assert_allclose(
+        np.bincount(drawn[:20000], minlength=4) / 20000, [0.6, 0.4, 0, 0], atol=0.01
+    )
+    np.testing.assert_allclose(
+        np.bincount(drawn[20000:], minlength=4) / 20000, [0, 0, 0.2, 0.8], atol=0.01
+    )
+
+
+def test_config_refuses_a_single_cluster():
     from experiments.configs.gan import GANConfig
 
-    with pytest.raises(ValueError, match="clusters or conditional"):
-        GANConfig(conditional=True, clusters=10)
     with pytest.raises(ValueError, match="at least 2"):
         GANConfig(clusters=1)
+
+
+def test_cdcgan_on_clusters_within_classes_scores_the_cluster_class(tmp_path):
+    import dataclasses
+
+    from experiments import gan as chapter
+    from experiments.runner import run_experiment
+
+    config = dataclasses.replace(
+        chapter.quick(chapter.Config(conditional=True, clusters=2)),
+        steps=20,
+        seeds=(0,),
+        sample_every=20,
+        eval_samples=200,
+        time_budget_s=0.0,
+    )
+    assert chapter.build_gan(config).generator.num_classes == 20
+    results = run_experiment("gan", chapter.run, config, tmp_path, data=None)
+    assert results["model"] == "cDCGAN on 2 clusters per class"
+    assert results["clusters_per_class"] == 2 and "gen_label_accuracy" in results
+    _, y = chapter.fixed_batch(config, np.full(20, 0.05))
+    np.testing.assert_array_equal(y // 2, np.repeat(np.arange(10), 10))  # rows stay classes
+    assert len(np.unique(y)) > 10  # and draw both clusters of a class
+    labels = chapter.draw_labels(config, jax.random.key(0), 100, np.full(20, 0.05))
+    np.testing.assert_array_equal(chapter.class_of(config, labels), np.arange(100) % 10)
+    assert "clusters within each digit" in results["sections"][0]["text"]
 
 
 def test_self_conditioned_quick_run_draws_clusters_and_describes_them(tmp_path):

@@ -13,7 +13,8 @@ class GANConfig:
     clusters: int = option(
         0,
         "no labels: condition G and D on this many k-means clusters of the training images, "
-        "drawn at their training shares when sampling (0: off)",
+        "drawn at their training shares when sampling; with --conditional: this many clusters "
+        "within each class, a class's samples drawing them at their shares in it (0: off)",
         min=0,
     )
     image_size: int = option(
@@ -63,8 +64,6 @@ class GANConfig:
     def __post_init__(self):
         check_fields(self)
         seeds_axis.check(self.seeds)
-        if self.clusters and self.conditional:
-            raise ValueError("clusters replace the labels: use clusters or conditional, not both")
         if self.clusters == 1:
             raise ValueError("clusters: expected 0 (off) or at least 2, got 1")
         if self.batch_size % self.pack:

@@ -60,6 +60,29 @@ def kmeans_clusters(
     return clusters, np.bincount(clusters, minlength=k) / n
 
 
+def clusters_within_classes(
+    images, labels, k: int, seed: int = 0, deskewed: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """Images (N, H, W[, C]) and their labels (N,) in 0..C-1 -> (each image's cluster
+    ``label * k + j``, j its k-means cluster among its class's images (N,) int32, the clusters'
+    shares of the images (C * k,)): every cluster is of one class (cluster // k), so a class-
+    conditional GAN conditioned on them still knows the class but also each class's modes."""
+    labels = np.asarray(labels)
+    ids = np.zeros(len(labels), np.int32)
+    for c in range(labels.max() + 1):
+        members = labels == c
+        ids[members] = c * k + kmeans_clusters(np.asarray(images)[members], k, seed, deskewed)[0]
+    return ids, np.bincount(ids, minlength=(labels.max() + 1) * k) / len(ids)
+
+
+def sample_within_classes(key, shares, labels, k: int):
+    """For labels (n,), a cluster of each one's class (n,) int32, ``label * k + j`` with j drawn
+    at its share within the class; ``shares`` (C * k,) as ``clusters_within_classes`` gives."""
+    labels = jnp.asarray(labels, jnp.int32)
+    logits = jnp.log(jnp.asarray(shares).reshape(-1, k))[labels]  # (n, k)
+    return labels * k + jax.random.categorical(key, logits).astype(jnp.int32)
+
+
 def sample_clusters(key, shares, n: int):
     """``n`` cluster ids (n,) int32 drawn independently with the probabilities ``shares`` (k,)."""
     return jax.random.categorical(key, jnp.log(jnp.asarray(shares)), shape=(n,)).astype(jnp.int32)
