@@ -46,17 +46,22 @@ SMOKE_STEPS = 2000  # below this, samples are labelled a smoke run (digits take 
 
 QUESTION_STEPS = 3000  # the saturating loss and cD(x) show their effect well within this
 CLUSTERS = 100  # k-means clusters of the self-conditioned DCGAN (README: 10, 50, 100, 200 compared)
+CLASS_CLUSTERS = 10  # k-means clusters within each digit of the cDCGAN on clusters
 
 
 def study_variants(config: Config) -> dict[str, Config]:
     """The chapter's other runs in ``jaxdl reproduce``, each a question of the practical, by run
     folder: the conditional GAN; the saturating G loss (question 3) and the conditional GAN with
     a label-blind cD(x) (question 7), both at most ``QUESTION_STEPS`` steps; the DCGAN
-    self-conditioned on ``CLUSTERS`` k-means clusters (no labels), for mode coverage."""
+    self-conditioned on ``CLUSTERS`` k-means clusters (no labels), for mode coverage, and the
+    cDCGAN on ``CLASS_CLUSTERS`` clusters within each digit, for the modes within a class."""
     steps = min(config.steps, QUESTION_STEPS)
     return {
         "gan_conditional": dataclasses.replace(config, conditional=True),
         "gan_clusters": dataclasses.replace(config, clusters=CLUSTERS),
+        "gan_conditional_clusters": dataclasses.replace(
+            config, conditional=True, clusters=CLASS_CLUSTERS
+        ),
         "gan_saturating": dataclasses.replace(config, saturating=True, steps=steps),
         "gan_cdx": dataclasses.replace(config, conditional=True, d_sees_labels=False, steps=steps),
     }

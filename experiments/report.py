@@ -73,6 +73,10 @@ PARTS = {
         "Chapter 4: GANs",
         "Beyond the practical: a DCGAN self-conditioned on clusters",
     ),
+    "gan_conditional_clusters": (
+        "Chapter 4: GANs",
+        "Beyond the practical: a cDCGAN on clusters within each digit",
+    ),
     "gan_saturating": ("Chapter 4: GANs", "Question 3: the saturating G loss (eq. 4.1)"),
     "gan_cdx": ("Chapter 4: GANs", "Question 7: a conditional G with a label-blind cD(x)"),
 }

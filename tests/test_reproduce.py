@@ -70,6 +70,7 @@ def test_quick_report_has_every_chapter_section_and_file(tmp_path, tiny_chapters
     assert set(summary["chapters"]) == set(CHAPTERS) | {
         "gan_conditional",
         "gan_clusters",
+        "gan_conditional_clusters",
         "gan_saturating",
         "gan_cdx",
     }
