@@ -419,6 +419,7 @@ def run(config: Config, workdir: Path, data: Path | None, kernels: Kernels = Ker
     ]
     first = per_seed[0]
     steps = loop.steps_taken(first["state"])
+    seed_steps = [loop.steps_taken(r["state"]) for r in per_seed]  # differ when the budget stops
     kind = model_kind(config)
 
     from PIL import Image
@@ -446,12 +447,17 @@ def run(config: Config, workdir: Path, data: Path | None, kernels: Kernels = Ker
     seconds = float(np.mean([r["seconds"] for r in per_seed]))
     last = first["logger"].records[-1] if first["logger"].records else {}
     seed_list = ", ".join(str(r["seed"]) for r in per_seed)
+    steps_text = (
+        f"{steps} steps per seed"
+        if len(set(seed_steps)) == 1
+        else f"{' / '.join(map(str, seed_steps))} steps (seeds {seed_list})"
+    )
     text_train = (
         f"{kind} ({config.image_size}x{config.image_size}, widths G {config.g_width} / D "
         f"{config.d_width}, "
         f"z {config.z_dim}, batch {config.batch_size}, Adam lr G {config.lr_g} / D {config.lr_d}, "
         f"{'saturating' if config.saturating else 'non-saturating'} G loss, {config.d_steps} D "
-        f"step(s) per G step) trained {steps} steps per seed in {seconds:.0f} s per seed "
+        f"step(s) per G step) trained {steps_text} in {seconds:.0f} s per seed "
         f"(stopped by: {first['reason']}) on {source}, seeds {seed_list}. Curves of seed "
         f"{first['seed']}: last logged D(x) {last.get('d_real', float('nan')):.2f}, "
         f"D(G(z)) {last.get('d_fake', float('nan')):.2f}."
@@ -503,6 +509,11 @@ def run(config: Config, workdir: Path, data: Path | None, kernels: Kernels = Ker
             + (" (row = class, column = z)" if config.conditional else ""),
             "text": f"Samples of the fixed noise batch after {steps} steps, seed {first['seed']}"
             + (
+                "; each cell draws one of its row's digit's clusters"
+                if config.conditional and config.clusters
+                else ""
+            )
+            + (
                 f": a smoke run, far too short to learn the digits ({SMOKE_STEPS}+ steps needed)."
                 if smoke
                 else "."
@@ -521,7 +532,7 @@ def run(config: Config, workdir: Path, data: Path | None, kernels: Kernels = Ker
         "model": kind,
         "steps": steps,
         "train_seconds": round(seconds, 1),
-        "steps_per_second": round(steps / max(seconds, 1e-9), 2),
+        "steps_per_second": round(float(np.mean(seed_steps)) / max(seconds, 1e-9), 2),
         "stopped_by": first["reason"],
         "data_source": source,
         "mnist": source.startswith("MNIST"),
@@ -529,7 +540,8 @@ def run(config: Config, workdir: Path, data: Path | None, kernels: Kernels = Ker
         **{f"gen_{k}": v["mean"] for k, v in summary.items()},
         **{f"gen_{k}_std": v["std"] for k, v in summary.items()},
         "per_seed": [
-            {"seed": r["seed"], **r["scores"], "seconds": round(r["seconds"], 1)} for r in per_seed
+            {"seed": r["seed"], **r["scores"], "steps": n, "seconds": round(r["seconds"], 1)}
+            for r, n in zip(per_seed, seed_steps)
         ],
         **{f"real_{k}": v for k, v in real.items()},
         **{f"noise_{k}": v for k, v in noise.items()},

@@ -149,6 +149,8 @@ def test_cdcgan_on_clusters_within_classes_scores_the_cluster_class(tmp_path):
     results = run_experiment("gan", chapter.run, config, tmp_path, data=None)
     assert results["model"] == "cDCGAN on 2 clusters per class"
     assert results["clusters_per_class"] == 2 and "gen_label_accuracy" in results
+    assert [r["steps"] for r in results["per_seed"]] == [20]
+    assert "trained 20 steps per seed" in results["sections"][0]["text"]
     _, y = chapter.fixed_batch(config, np.full(20, 0.05))
     np.testing.assert_array_equal(y // 2, np.repeat(np.arange(10), 10))  # rows stay classes
     assert len(np.unique(y)) > 10  # and draw both clusters of a class
