@@ -45,16 +45,25 @@ def kmeans_clusters(
     images (k,) float, summing to 1): k-means (3 restarts) on the first ``PCA_DIMS`` principal
     components of the pixels scaled to [0, 1], ``deskewed`` first (for digits; on MNIST at
     k = 100 it raises the clusters' purity from 0.88 to 0.93)."""
-    from sklearn.cluster import KMeans
-    from sklearn.decomposition import PCA
+    return _kmeans(_pixels(images, deskewed), k, seed)
 
-    n = len(images)
-    if not 2 <= k <= n:
-        raise ValueError(f"k-means clusters: expected 2 <= k <= {n} (the images), got {k}")
+
+def _pixels(images, deskewed: bool) -> np.ndarray:
+    """Images (N, H, W[, C]) -> (N, H * W * C) float32 in [0, 1], deskewed if asked."""
     pixels = np.asarray(images, np.float32)
     pixels = pixels / 255.0 if np.asarray(images).dtype == np.uint8 else pixels
     pixels = np.asarray(deskew(pixels)) if deskewed else pixels
-    flat = pixels.reshape(n, -1)
+    return pixels.reshape(len(pixels), -1)
+
+
+def _kmeans(flat, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """k-means of the rows of ``flat`` (N, D) on their PCA: (clusters (N,) int32, shares (k,))."""
+    from sklearn.cluster import KMeans
+    from sklearn.decomposition import PCA
+
+    n = len(flat)
+    if not 2 <= k <= n:
+        raise ValueError(f"k-means clusters: expected 2 <= k <= {n} (the images), got {k}")
     features = PCA(min(PCA_DIMS, *flat.shape), random_state=seed).fit_transform(flat)
     clusters = KMeans(k, n_init=3, random_state=seed).fit_predict(features).astype(np.int32)
     return clusters, np.bincount(clusters, minlength=k) / n
@@ -68,11 +77,13 @@ def clusters_within_classes(
     shares of the images (C * k,)): every cluster is of one class (cluster // k), so a class-
     conditional GAN conditioned on them still knows the class but also each class's modes."""
     labels = np.asarray(labels)
+    classes = int(labels.max()) + 1
+    flat = _pixels(images, deskewed)  # all images at once: one deskew compile, not one per class
     ids = np.zeros(len(labels), np.int32)
-    for c in range(labels.max() + 1):
+    for c in range(classes):
         members = labels == c
-        ids[members] = c * k + kmeans_clusters(np.asarray(images)[members], k, seed, deskewed)[0]
-    return ids, np.bincount(ids, minlength=(labels.max() + 1) * k) / len(ids)
+        ids[members] = c * k + _kmeans(flat[members], k, seed)[0]
+    return ids, np.bincount(ids, minlength=classes * k) / len(ids)
 
 
 def sample_within_classes(key, shares, labels, k: int):
