@@ -12,7 +12,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from experiments.common import Kernels, build_apply, load_weights, preprocessing, weights_record
+from experiments.common import (
+    Kernels,
+    build_apply,
+    load_weights,
+    preprocessing,
+    read_image_subset,
+    weights_record,
+)
 from experiments.configs.basics import BasicsConfig as Config
 from experiments.digits import digits_classifier
 from experiments.predict import classify, evaluate_folder, read_labels, top_k
@@ -107,11 +114,7 @@ def imagenet_sections(config: Config, workdir: Path, data: Path, kernels: Kernel
     """Top-5 figures, activation maps and val-subset accuracy with real ImageNet weights."""
     weights = config.weights or str(data / WEIGHTS)
     params, meta = load_weights(config.model, weights)
-    with np.load(data / IMAGES, allow_pickle=False) as archive:
-        images, labels = (
-            archive["X"][list(config.image_indices)],
-            archive["y"][list(config.image_indices)],
-        )
+    images, labels = read_image_subset(data / IMAGES, config.image_indices)
     inputs, logits = classify(config.model, params, meta, list(images), layers=kernels.layers)
     indices, probs = top_k(logits, 5)
     norm = preprocessing(meta)["norm"]

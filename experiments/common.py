@@ -15,7 +15,9 @@ import jax
 import numpy as np
 
 from jaxdl import __version__, cpu, imagenet
+from jaxdl.data import checks
 from jaxdl.data.images import load_image
+from jaxdl.errors import InputError
 from jaxdl.interpret import ModuleLogits
 from jaxdl.layers import FLAX, Layers
 from jaxdl.models import MODELS, get_model, get_spec
@@ -44,7 +46,7 @@ def pick_kernels(choice: str = "auto") -> Kernels:
     """``Kernels`` for ``choice``: "cpu", "flax", or "auto" (the CPU kernels when JAX's default
     backend is the CPU, flax's own on GPU and TPU)."""
     if choice not in KERNEL_CHOICES:
-        raise ValueError(f"--kernels: expected one of {', '.join(KERNEL_CHOICES)}, got {choice!r}")
+        raise InputError(f"--kernels: expected one of {', '.join(KERNEL_CHOICES)}, got {choice!r}")
     if choice == "auto":
         choice = "cpu" if jax.default_backend() == "cpu" else "flax"
     if choice == "flax":
@@ -117,7 +119,7 @@ def load_weights(model: str, weights, data=None):
     get_spec(model)  # validates the name
     weights = weights or default_weights(model, data)
     if weights is None:
-        raise ValueError(
+        raise InputError(
             f"--weights is required for {model}: a converted .npz or a source checkpoint "
             "(the data folder holds none for it)"
         )
@@ -155,22 +157,13 @@ def read_inputs(paths, classes: int = 1000):
     images, labels, names = [], [], []
     for path in map(Path, paths):
         if path.suffix == ".npz":
-            if not path.is_file():
-                raise ValueError(f"{path}: no such file")
-            with np.load(path, allow_pickle=False) as data:
-                if "X" not in data.files:
-                    raise ValueError(f"{path}: expected an array 'X' (N,H,W,3) uint8 in the .npz")
-                x = data["X"]
-                y = data["y"] if "y" in data.files else [None] * len(x)
+            arrays = checks.read_npz(path, ("X",), optional=("y",))
+            x = checks.images_uint8(arrays["X"], f"{path}: 'X'")
             if x.ndim != 4:
-                raise ValueError(f"{path}: 'X' must be (N,H,W,C), got shape {x.shape}")
-            if len(y) != len(x):
-                raise ValueError(f"{path}: 'y' holds {len(y)} labels for {len(x)} images")
-            bad = [i for i, v in enumerate(y) if v is not None and not 0 <= int(v) < classes]
-            if bad:
-                raise ValueError(
-                    f"{path}: label y[{bad[0]}] = {int(y[bad[0]])} is outside 0..{classes - 1}"
-                )
+                raise InputError(f"{path}: 'X' must be (N,H,W,C), got shape {x.shape}")
+            y = [None] * len(x)
+            if "y" in arrays:
+                y = checks.labels_in_range(arrays["y"], f"{path}: 'y'", classes=classes, n=len(x))
             images += list(x)
             labels += [None if v is None else int(v) for v in y]
             names += [f"{path.stem}_{i:03d}" for i in range(len(x))]
@@ -179,6 +172,18 @@ def read_inputs(paths, classes: int = 1000):
             labels.append(None)
             names.append(path.stem)
     return images, labels, names
+
+
+def read_image_subset(path, indices, classes: int = 1000):
+    """``(images (K,H,W,C) uint8, labels (K,))`` of the images ``indices`` of an ``.npz`` holding
+    ``X`` and ``y`` (as ``imagenet_val_25.npz``), checked where they enter."""
+    arrays = checks.read_npz(path, ("X", "y"))
+    x = checks.images_uint8(arrays["X"], f"{path}: 'X'")
+    y = checks.labels_in_range(arrays["y"], f"{path}: 'y'", classes=classes, n=len(x))
+    outside = [i for i in indices if not 0 <= i < len(x)]
+    if outside:
+        raise InputError(f"image index {outside[0]} is outside 0..{len(x) - 1} of {path}")
+    return x[list(indices)], y[list(indices)]
 
 
 def build_apply(model: str, layers: Layers = FLAX, **overrides):

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from experiments.common import print_result
 from jaxdl import stats
+from jaxdl.errors import InputError
 
 KEYS = ("setting", "method", "reversal_scale")  # what else, beside the seed, names a row
 NOT_METRICS = ("seed", "seconds", "steps", *KEYS)
@@ -25,7 +26,7 @@ def load_per_seed(run: Path) -> list[dict]:
         raise FileNotFoundError(f"{path}: no results.json (expected a finished run folder)")
     rows = json.loads(path.read_text()).get("per_seed")
     if not rows:
-        raise ValueError(f"{path}: no per_seed results to compare")
+        raise InputError(f"{path}: no per_seed results to compare")
     return rows
 
 
@@ -64,7 +65,7 @@ def compare_rows(rows_a: list[dict], rows_b: list[dict], metrics=None) -> list[d
         if b is not None:
             groups.setdefault(row_key(a), []).append((a, b))
     if not groups:
-        raise ValueError("the two runs share no seed (of the same setting and method)")
+        raise InputError("the two runs share no seed (of the same setting and method)")
     out = []
     for key, pairs in groups.items():
         names = [k for k, v in pairs[0][0].items() if is_metric(k, v)]
@@ -86,7 +87,7 @@ def compare_rows(rows_a: list[dict], rows_b: list[dict], metrics=None) -> list[d
                 }
             )
     if not out:
-        raise ValueError("no metric with at least 2 shared seeds in both runs")
+        raise InputError("no metric with at least 2 shared seeds in both runs")
     return out
 
 

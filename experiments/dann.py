@@ -483,9 +483,6 @@ def run(config: Config, workdir: Path, data: Path | None, kernels: Kernels = Ker
         import jax
 
         jax.distributed.initialize()
-    checkpoints = workdir / "checkpoints"
-    if config.resume and not (checkpoints.is_dir() and any(checkpoints.glob("*/*/*"))):
-        raise ValueError(f"--resume: no checkpoint in {checkpoints} to resume from")
     domains, description = load_domains(data, config.build_target, config.seeds[0])
     domains["pixel_mean"] = dann.pixel_mean_of(domains["source"][0], domains["target"][0])
     trained = {name: train_setting(name, config, domains, workdir, kernels) for name in SETTINGS}

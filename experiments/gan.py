@@ -26,6 +26,7 @@ from experiments.tables import write_table
 from jaxdl import stats, viz
 from jaxdl.data.digits import load_digits_images
 from jaxdl.data.mnist import load_mnist
+from jaxdl.errors import InputError
 from jaxdl.gan import GAN, Discriminator, Generator, clusters, quality, to_unit
 from jaxdl.layers import FLAX
 from jaxdl.train import loop, seeds
@@ -235,7 +236,9 @@ def train(config: Config, gan: GAN, step, sampler, x_train, y_train, workdir: Pa
     z, y = fixed_batch(config, shares)
     bar = StepBar(config.steps, f"{model_kind(config)} training (seed {name[5:]})")
     budget = config.time_budget_s * len(group)
-    resume, target, reason = config.resume, 0, "steps"
+    # a group not started before the run was stopped has no checkpoint: it starts afresh
+    resume = config.resume and checkpointer.latest_step() is not None
+    target, reason = 0, "steps"
     try:
         while True:
             target, chunk_start = (
@@ -267,7 +270,7 @@ def train(config: Config, gan: GAN, step, sampler, x_train, y_train, workdir: Pa
                 )
                 break
     except FloatingPointError as e:
-        raise ValueError(
+        raise InputError(
             f"training diverged: {e}; last good checkpoint: {checkpointer.latest_step()} "
             f"in {checkpointer.directory}"
         ) from None

@@ -20,6 +20,7 @@ from experiments.interpret_figures import saliency_figure
 from experiments.runner import add_config_args, given_fields
 from experiments.subjects import Subject, imagenet_subject
 from jaxdl import imagenet, viz
+from jaxdl.errors import InputError
 from jaxdl.interpret import (
     PRESETS,
     ClassVizConfig,
@@ -40,6 +41,7 @@ from jaxdl.interpret import (
     smoothgrad,
     upsample_maps,
 )
+from jaxdl.interpret.adversarial import warn_if_beyond_pixel_range
 from jaxdl.models import get_spec
 
 
@@ -101,6 +103,7 @@ def _adversarial(args, s, targets, x, targeted):
 
 
 def _fgsm(args, s, targets, kernels):
+    warn_if_beyond_pixel_range(args.eps, "--eps")
     x = fgsm(s.logits_fn, s.params, s.x, targets, s.bounds, args.eps, args.targeted)
     return _adversarial(args, s, targets, x, args.targeted)
 
@@ -206,7 +209,7 @@ def _targeted(args) -> bool:
 def _command(args):
     if not args.images:  # classviz from noise: one blank start image of the network's size
         if args.command != "classviz" or args.from_images:
-            raise ValueError(f"{args.command}: expected image files or .npz files to work on")
+            raise InputError(f"{args.command}: expected image files or .npz files to work on")
         size = get_spec(args.model).input_size
         images, labels, names = [np.zeros((size, size, 3), np.uint8)], [None], ["noise"]
     else:
@@ -225,7 +228,7 @@ def _command(args):
     if args.target is not None:
         targets = jnp.full(len(names), imagenet.class_index(args.target))
     elif args.command in NEEDS_TARGET or _targeted(args):
-        raise ValueError(f"{args.command}: --target CLASS (name or index 0..999) is required")
+        raise InputError(f"{args.command}: --target CLASS (name or index 0..999) is required")
     else:  # the true class where the inputs carry one, else the predicted class
         targets = jnp.where(
             jnp.asarray(s.labels) >= 0, jnp.asarray(s.labels), jnp.argmax(logits, -1)

@@ -21,6 +21,7 @@ from experiments.common import (
 from jaxdl import imagenet, viz
 from jaxdl.data.images import load_images
 from jaxdl.data.pipeline import batch_indices, prefetch
+from jaxdl.errors import InputError
 from jaxdl.layers import FLAX
 
 
@@ -93,7 +94,7 @@ def activations(args):
         x = imagenet.preprocess(jnp.asarray(image), **pre, resample=args.resample)
         maps, _ = jax.jit(apply, static_argnames="stop_at")(params, x, stop_at=args.layer)
         if maps.ndim != 4:
-            raise ValueError(
+            raise InputError(
                 f"layer {args.layer!r} is not a convolutional map (shape {maps.shape})"
             )
         fig = viz.activation_grid_figure(
@@ -113,7 +114,7 @@ def read_labels(path):
             continue
         parts = line.split()
         if len(parts) != 2 or not parts[1].isdigit():
-            raise ValueError(f"{path}:{number}: expected '<file> <class index>', got {line!r}")
+            raise InputError(f"{path}:{number}: expected '<file> <class index>', got {line!r}")
         files.append(parts[0])
         labels.append(int(parts[1]))
     return files, np.asarray(labels)

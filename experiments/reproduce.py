@@ -31,6 +31,7 @@ from experiments.runner import (
     run_experiment,
     summary_line,
 )
+from jaxdl.errors import InputError
 
 VGG16_PATTERNS = ("vgg16*.npz", "vgg16*.pth", "vgg16*.safetensors")
 
@@ -59,7 +60,7 @@ def plan(
         config = module.quick(module.Config()) if quick else module.Config()
         missing = missing_data(chapter, data)
         if missing and explicit_data and (not only or chapter in only):
-            raise ValueError(
+            raise InputError(
                 f"--data {data} lacks {', '.join(missing)}, which the {chapter} chapter "
                 "needs (README, 'Data layout'); leave out --data to run on embedded data"
             )

@@ -8,9 +8,9 @@ seed) and the ``DONE`` marker that lets ``jaxdl reproduce`` skip finished chapte
 """
 
 import argparse
-import contextlib
+import datetime
 import importlib
-import os
+import json
 import shutil
 import sys
 import time
@@ -27,54 +27,16 @@ from experiments.common import (
     run_info,
     write_json,
 )
+from experiments.lock import is_lock_file, run_lock
+from jaxdl.errors import InputError
 from jaxdl.options import help_of
 from jaxdl.paths import data_root
 
 DONE = "DONE"
-LOCK = ".lock"
 
 
 def is_done(workdir) -> bool:
     return (Path(workdir) / DONE).is_file()
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, another user's
-        return True
-    return True
-
-
-@contextlib.contextmanager
-def run_lock(workdir: Path):
-    """Hold ``workdir/.lock`` (this process's pid) while a run writes into ``workdir``: a second
-    run into the same folder refuses instead of mixing its files in; a lock left by a process
-    that died is taken over."""
-    lock = workdir / LOCK
-    for _ in range(2):
-        try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            break
-        except FileExistsError:
-            text = lock.read_text().strip() if lock.exists() else ""
-            pid = int(text) if text.isdigit() else None
-            if pid is not None and pid != os.getpid() and _pid_alive(pid):
-                raise ValueError(
-                    f"{workdir}: another run (pid {pid}) is writing into this folder; "
-                    "wait for it to finish or choose another --out"
-                ) from None
-            lock.unlink(missing_ok=True)  # stale: its process is gone
-    else:
-        raise ValueError(f"{workdir}: cannot take the run lock {lock}")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(f"{os.getpid()}\n")
-        yield
-    finally:
-        lock.unlink(missing_ok=True)
 
 
 def prepare_workdir(workdir: Path, resume: bool = False, force: bool = False) -> None:
@@ -83,14 +45,14 @@ def prepare_workdir(workdir: Path, resume: bool = False, force: bool = False) ->
     ``force``, and otherwise refused (never trained into, then failing on old checkpoints);
     anything else (a file, a folder of other files) is refused."""
     if workdir.exists() and not workdir.is_dir():
-        raise ValueError(f"--out {workdir}: is a file; expected a folder for the run")
-    contents = [p for p in workdir.iterdir() if p.name != LOCK] if workdir.is_dir() else []
+        raise InputError(f"--out {workdir}: is a file; expected a folder for the run")
+    contents = [p for p in workdir.iterdir() if not is_lock_file(p)] if workdir.is_dir() else []
     if not contents:
         if resume:
-            raise ValueError(f"--resume: {workdir} holds no run to resume")
+            raise InputError(f"--resume: {workdir} holds no run to resume")
         return
     if not (workdir / "config.json").is_file():
-        raise ValueError(
+        raise InputError(
             f"--out {workdir}: the folder holds files but no jaxdl run "
             "(no config.json); choose an empty or new folder"
         )
@@ -98,7 +60,7 @@ def prepare_workdir(workdir: Path, resume: bool = False, force: bool = False) ->
         return
     if not force:
         kind = "a finished run" if is_done(workdir) else "an unfinished run"
-        raise ValueError(
+        raise InputError(
             f"{workdir} holds {kind}: pass --resume to continue it, --force to delete "
             "it and start again, or choose another --out"
         )
@@ -114,14 +76,83 @@ def run_experiment(
     recording config, provenance, timing and results."""
     workdir = Path(workdir)
     if workdir.exists() and not workdir.is_dir():
-        raise ValueError(f"--out {workdir}: is a file; expected a folder for the run")
+        raise InputError(f"--out {workdir}: is a file; expected a folder for the run")
     workdir.mkdir(parents=True, exist_ok=True)
     with run_lock(workdir):
-        prepare_workdir(workdir, getattr(config, "resume", False), force)
-        return _run_locked(name, run_fn, config, workdir, data, kernels)
+        resume = getattr(config, "resume", False)
+        prepare_workdir(workdir, resume, force)
+        if resume:
+            check_resumable(workdir / "checkpoints")
+        resumes = resume_record(name, config, workdir) if resume else []
+        return _run_locked(name, run_fn, config, workdir, data, kernels, resumes)
 
 
-def _run_locked(name, run_fn, config, workdir: Path, data, kernels: Kernels) -> dict:
+def _flag(dotted: str) -> str:
+    return "--" + dotted.replace(".", "-").replace("_", "-")
+
+
+def _leaves(tree: dict, prefix: str = "") -> dict:
+    """``{dotted name: value}`` of a nested config dict."""
+    out = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            out.update(_leaves(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def check_resumable(checkpoints: Path) -> None:
+    """``--resume`` needs a checkpoint of at least one seed group under ``checkpoints`` (each
+    group then resumes from its own latest one, or starts when it has none)."""
+    saved = checkpoints.is_dir() and any(
+        p.is_dir() and p.name.isdigit() for p in checkpoints.glob("**/*")
+    )
+    if not saved:
+        raise InputError(f"--resume: no checkpoint in {checkpoints} to resume from")
+
+
+def resume_record(name: str, config, workdir: Path) -> list[dict]:
+    """The run's resumes so far plus this one (date, fields changed, checkpointed steps), after
+    checking that ``config`` may continue the run saved in ``workdir``: the same experiment and
+    the same config except the fields of ``config.RESUMABLE`` (e.g. more steps). Refused with
+    the differing flags before anything in the folder is touched."""
+    try:
+        saved = json.loads((workdir / "config.json").read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise InputError(f"--resume: {workdir}/config.json cannot be read ({e})") from None
+    if not isinstance(saved, dict) or saved.get("experiment") != name:
+        raise InputError(
+            f"--resume: {workdir} holds no {name} run to continue; choose another --out"
+        )
+    before = _leaves(saved.get("config", {}))
+    now = _leaves(json.loads(json.dumps(configs.to_dict(config))))
+    changed = {k: [before.get(k), now.get(k)] for k in before.keys() | now.keys()}
+    changed = {k: v for k, v in sorted(changed.items()) if v[0] != v[1]}
+    allowed = getattr(type(config), "RESUMABLE", ())
+    refused = [k for k in changed if k not in allowed]
+    if refused:
+        diffs = ", ".join(f"{_flag(k)} {changed[k][0]} -> {changed[k][1]}" for k in refused)
+        may = ", ".join(_flag(k) for k in allowed if k != "resume") or "nothing"
+        raise InputError(
+            f"--resume: {workdir} was trained with another config ({diffs}); a resumed run may "
+            f"change only {may}: pass the run's own settings (--config {workdir}/config.json), "
+            "or --force to start again, or another --out"
+        )
+    steps = {
+        str(p.parent.relative_to(workdir / "checkpoints")): int(p.name)
+        for p in sorted((workdir / "checkpoints").glob("**/[0-9]*"))
+        if p.is_dir() and p.name.isdigit()
+    }
+    record = {
+        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "changed": {k: v for k, v in changed.items() if k != "resume"},
+        "checkpoint_steps": steps,
+    }
+    return [*saved.get("resumes", []), record]
+
+
+def _run_locked(name, run_fn, config, workdir: Path, data, kernels: Kernels, resumes: list) -> dict:
     (workdir / DONE).unlink(missing_ok=True)
     write_json(
         workdir / "config.json",
@@ -130,6 +161,7 @@ def _run_locked(name, run_fn, config, workdir: Path, data, kernels: Kernels) -> 
             "config": configs.to_dict(config),
             **provenance(data),
             **run_info(kernels),
+            **({"resumes": resumes} if resumes else {}),
         },
     )
     start = time.perf_counter()
@@ -137,6 +169,7 @@ def _run_locked(name, run_fn, config, workdir: Path, data, kernels: Kernels) -> 
     results = {
         "experiment": name,
         **results,
+        **({"resumes": resumes} if resumes else {}),
         "wall_seconds": round(time.perf_counter() - start, 1),
         "data": str(data) if data else None,
         **run_info(kernels),
@@ -173,7 +206,7 @@ def resolve_data(explicit) -> tuple[Path | None, bool]:
     it ``$JAXDL_DATA`` or ``../shared/data`` when present (``jaxdl.paths.data_root``)."""
     if explicit:
         if not Path(explicit).is_dir():
-            raise ValueError(f"--data {explicit}: no such folder")
+            raise InputError(f"--data {explicit}: no such folder")
         return Path(explicit), True
     return data_root(), False
 
@@ -185,7 +218,7 @@ def chapter_data(chapter: str, explicit) -> Path | None:
     data, given = resolve_data(explicit)
     missing = missing_data(chapter, data)
     if missing and given:
-        raise ValueError(
+        raise InputError(
             f"--data {data} lacks {', '.join(missing)}, which the {chapter} chapter "
             "needs (README, 'Data layout'); leave out --data to run on embedded data"
         )

@@ -8,9 +8,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from experiments.common import Kernels, load_weights, preprocessing
+from experiments.common import Kernels, load_weights, preprocessing, read_image_subset
 from experiments.digits import digits_classifier
 from jaxdl import imagenet
+from jaxdl.errors import InputError
 from jaxdl.interpret import ModuleLogits
 from jaxdl.models import get_model
 
@@ -84,11 +85,7 @@ def chapter_subject(config, data: Path | None, kernels: Kernels) -> Subject:
     CNN."""
     if not has_imagenet(config, data):
         return digits_subject(config, kernels)
-    with np.load(data / IMAGES, allow_pickle=False) as archive:
-        images, labels = (
-            archive["X"][list(config.image_indices)],
-            archive["y"][list(config.image_indices)],
-        )
+    images, labels = read_image_subset(data / IMAGES, config.image_indices)
     return imagenet_subject(
         config.model,
         config.weights or str(data / WEIGHTS),
@@ -146,4 +143,4 @@ def resolve_class(subject: Subject, name) -> int:
         return imagenet.class_index(name)
     if str(name).isdigit() and int(name) < len(subject.class_names):
         return int(name)
-    raise ValueError(f"unknown class {name!r}: expected a digit 0..{len(subject.class_names) - 1}")
+    raise InputError(f"unknown class {name!r}: expected a digit 0..{len(subject.class_names) - 1}")

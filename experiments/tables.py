@@ -3,6 +3,8 @@
 import csv
 from pathlib import Path
 
+from jaxdl.errors import InputError
+
 
 def _cell(value) -> str:
     if value is None:
@@ -14,7 +16,7 @@ def write_table(rows: list[dict], workdir, name: str) -> str:
     """Write ``rows`` (the first row's keys are the columns) as ``workdir/name.csv`` (full
     precision) and ``workdir/name.md`` (4 significant digits); returns the CSV's file name."""
     if not rows:
-        raise ValueError(f"table {name}: no rows to write")
+        raise InputError(f"table {name}: no rows to write")
     workdir = Path(workdir)
     columns = list(rows[0])
     with open(workdir / f"{name}.csv", "w", newline="") as f:

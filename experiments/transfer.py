@@ -25,6 +25,7 @@ from jaxdl import viz
 from jaxdl.data.digits import load_digits_images
 from jaxdl.data.images import load_image
 from jaxdl.data.scene15 import load_scene15
+from jaxdl.errors import InputError
 from jaxdl.models import get_model
 from jaxdl.paths import cache_dir
 from jaxdl.train.classifier import fit_classifier
@@ -713,7 +714,7 @@ def run(config: Config, workdir: Path, data: Path | None, kernels: Kernels = Ker
     if data is None or not (data / SCENE15).is_dir():
         return digits_run(config, workdir, kernels)
     if config.weights is None and config.model != "squeezenet1_1":
-        raise ValueError(
+        raise InputError(
             f"--weights is required for {config.model}: only SqueezeNet 1.1 ImageNet weights are "
             "in the data folder"
         )

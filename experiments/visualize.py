@@ -37,6 +37,7 @@ from experiments.subjects import (
 )
 from experiments.tables import write_table
 from jaxdl import stats, viz
+from jaxdl.errors import InputError
 from jaxdl.interpret import (
     PRESETS,
     accuracy_against_eps,
@@ -324,7 +325,7 @@ def viz_config(config: Config, s: Subject, preset: str, **overrides):
     """``config.classviz`` ("default": as configured) or with the regularisation of ``preset``
     ("none", "strong"), its jitter scaled to the image (16 px at 224, 2 px on 28-px digits)."""
     if preset not in PRESETS:
-        raise ValueError(
+        raise InputError(
             f"unknown class-viz preset {preset!r}; expected one of: {', '.join(PRESETS)}"
         )
     source = config.classviz if preset == "default" else PRESETS[preset]

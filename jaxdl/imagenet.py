@@ -7,6 +7,8 @@ import importlib.resources
 import jax
 import jax.numpy as jnp
 
+from jaxdl.errors import InputError
+
 
 @dataclasses.dataclass(frozen=True)
 class Normalization:
@@ -35,7 +37,7 @@ def to_rgb(images):
 
 def _check_image_rank(images):
     if images.ndim not in (2, 3, 4) or (images.ndim == 4 and images.shape[-1] not in (1, 3, 4)):
-        raise ValueError(
+        raise InputError(
             f"expected an image (H,W), (H,W,C) or a batch (N,H,W,C) with C in 1/3/4, got shape "
             f"{images.shape}"
         )
@@ -63,7 +65,7 @@ def preprocess(
     with ``resize=None`` the image is resized to ``size`` x ``size`` directly.
     """
     if resample not in RESAMPLE:
-        raise ValueError(f"resample: expected one of {', '.join(RESAMPLE)}, got {resample!r}")
+        raise InputError(f"resample: expected one of {', '.join(RESAMPLE)}, got {resample!r}")
     _check_image_rank(images)
     if images.dtype == jnp.uint8:
         images = images.astype(jnp.float32) / 255.0
@@ -124,12 +126,12 @@ def class_index(name_or_index) -> int:
     if isinstance(name_or_index, int) or str(name_or_index).isdigit():
         index = int(name_or_index)
         if not 0 <= index < 1000:
-            raise ValueError(f"class index {index} out of range: expected 0..999")
+            raise InputError(f"class index {index} out of range: expected 0..999")
         return index
     wanted = str(name_or_index).strip().lower()
     for i, names in enumerate(class_names()):
         if wanted in (s.strip().lower() for s in names.split(",")):
             return i
-    raise ValueError(
+    raise InputError(
         f"unknown ImageNet class {name_or_index!r}: give an index 0..999 or a name such as 'wombat'"
     )

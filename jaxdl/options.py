@@ -5,6 +5,8 @@ enforces them (one source of truth per setting)."""
 import dataclasses
 import math
 
+from jaxdl.errors import InputError
+
 
 def option(default, help: str, *, min=None, max=None, choices=None):  # noqa: A002
     """A dataclass field defaulting to ``default`` (immutable: a number, string, tuple, None or a
@@ -31,11 +33,11 @@ def check_fields(config) -> None:
         name = f"{type(config).__name__}.{field.name}"
         for item in value if isinstance(value, tuple) else (value,):
             if isinstance(item, float) and not math.isfinite(item):
-                raise ValueError(f"{name}: expected a finite number, got {item}")
+                raise InputError(f"{name}: expected a finite number, got {item}")
             if _number(item) and meta.get("min") is not None and item < meta["min"]:
-                raise ValueError(f"{name}: expected >= {meta['min']}, got {item}")
+                raise InputError(f"{name}: expected >= {meta['min']}, got {item}")
             if _number(item) and meta.get("max") is not None and item > meta["max"]:
-                raise ValueError(f"{name}: expected <= {meta['max']}, got {item}")
+                raise InputError(f"{name}: expected <= {meta['max']}, got {item}")
             if meta.get("choices") and item not in meta["choices"]:
                 expected = ", ".join(map(str, meta["choices"]))
-                raise ValueError(f"{name}: expected one of {expected}, got {item!r}")
+                raise InputError(f"{name}: expected one of {expected}, got {item!r}")

@@ -5,6 +5,8 @@ import math
 
 import numpy as np
 
+from jaxdl.errors import InputError
+
 
 def mean_std(values) -> dict:
     """``{"mean", "std", "n"}`` of per-seed values (std with ddof=1; 0 for one seed)."""
@@ -22,7 +24,7 @@ def paired_test(a, b) -> dict:
 
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     if a.shape != b.shape or len(a) < 2:
-        raise ValueError("a paired test needs the same >= 2 seeds for both methods")
+        raise InputError("a paired test needs the same >= 2 seeds for both methods")
     diff = a - b
     if np.all(diff == diff[0]):  # no spread: t is undefined
         t, p = (np.inf * np.sign(diff[0]) if diff[0] else 0.0), (0.0 if diff[0] else 1.0)
@@ -54,7 +56,7 @@ def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, flo
     """The Wilson score interval (95% for z = 1.96) of a success rate ``successes / n``: unlike
     the normal approximation it stays inside [0, 1] and is usable at 0 or n successes."""
     if n <= 0 or not 0 <= successes <= n:
-        raise ValueError(f"expected 0 <= successes <= n and n > 0, got {successes} of {n}")
+        raise InputError(f"expected 0 <= successes <= n and n > 0, got {successes} of {n}")
     p = successes / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)

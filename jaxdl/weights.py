@@ -17,6 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxdl.errors import InputError
 from jaxdl.models import get_model, get_spec
 
 META_KEY = "__jaxdl_meta__"
@@ -51,7 +52,7 @@ def read_npz(path) -> dict:
         with np.load(path, allow_pickle=False) as data:
             return {k: data[k] for k in data.files}
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as e:
-        raise ValueError(
+        raise InputError(
             f"{path}: corrupt or truncated weights file ({type(e).__name__}: {e})"
         ) from None
 
@@ -70,12 +71,12 @@ def check_shapes(flat: dict, arch: str, source="weights", **model_kwargs) -> Non
     expected = expected_shapes(arch, **model_kwargs)
     for name, shape in expected.items():
         if name not in flat:
-            raise ValueError(f"{name}: missing from {source} (is it a {arch} file?)")
+            raise InputError(f"{name}: missing from {source} (is it a {arch} file?)")
         if tuple(flat[name].shape) != shape:
-            raise ValueError(f"{name}: expected {shape}, got {tuple(flat[name].shape)} in {source}")
+            raise InputError(f"{name}: expected {shape}, got {tuple(flat[name].shape)} in {source}")
     extra = sorted(set(flat) - set(expected) - {META_KEY})
     if extra:
-        raise ValueError(f"{extra[0]}: not a parameter of {arch} (found in {source})")
+        raise InputError(f"{extra[0]}: not a parameter of {arch} (found in {source})")
 
 
 def read_meta(path, flat: dict) -> dict:
@@ -85,17 +86,17 @@ def read_meta(path, flat: dict) -> dict:
         try:
             return json.loads(bytes(flat.pop(META_KEY)).decode())
         except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise ValueError(f"{path}: corrupt metadata ({e})") from None
+            raise InputError(f"{path}: corrupt metadata ({e})") from None
     meta_file = sidecar_path(path)
     if not meta_file.is_file():
-        raise ValueError(
+        raise InputError(
             f"{path}: no metadata inside and no sidecar {meta_file.name}, so its "
             "preprocessing is unknown; re-convert it with python -m weights_convert"
         )
     try:
         return json.loads(meta_file.read_text())
     except json.JSONDecodeError as e:
-        raise ValueError(f"{meta_file}: corrupt sidecar ({e})") from None
+        raise InputError(f"{meta_file}: corrupt sidecar ({e})") from None
 
 
 def load_params(path, arch: str | None = None, **model_kwargs):
@@ -108,10 +109,10 @@ def load_params(path, arch: str | None = None, **model_kwargs):
     meta = read_meta(path, flat)
     file_arch = meta.get("architecture")
     if arch and file_arch and arch != file_arch:
-        raise ValueError(f"{path} holds {file_arch} weights, not {arch}")
+        raise InputError(f"{path} holds {file_arch} weights, not {arch}")
     arch = arch or file_arch
     if arch is None:
-        raise ValueError(f"{path}: its metadata names no architecture; pass the model name")
+        raise InputError(f"{path}: its metadata names no architecture; pass the model name")
     check_shapes(flat, arch, source=path.name, **model_kwargs)
     params = flax.traverse_util.unflatten_dict(
         {k: jnp.asarray(v) for k, v in flat.items()}, sep="/"

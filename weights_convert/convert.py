@@ -3,6 +3,7 @@
 import numpy as np
 
 from jaxdl import __version__
+from jaxdl.errors import InputError
 from jaxdl.weights import check_shapes, save_params
 from weights_convert.mappings import MAPPINGS, detect_layout
 from weights_convert.sources import read_source, sha256
@@ -11,18 +12,18 @@ from weights_convert.sources import read_source, sha256
 def _to_flax(weight, kind, layer, expected_kernel):
     if kind == "conv":
         if weight.ndim != 4:
-            raise ValueError(
+            raise InputError(
                 f"{layer}: expected a 4-d conv weight (OIHW), got shape {weight.shape}"
             )
         return weight.transpose(2, 3, 1, 0)
     if weight.ndim != 2:
-        raise ValueError(
+        raise InputError(
             f"{layer}: expected a 2-d linear weight (out, in), got shape {weight.shape}"
         )
     if kind == "dense_from_chw":
         height, width, channels = 7, 7, expected_kernel[0] // 49
         if weight.shape != (expected_kernel[1], channels * height * width):
-            raise ValueError(
+            raise InputError(
                 f"{layer}: expected ({expected_kernel[1]}, {expected_kernel[0]}), got "
                 f"{weight.shape}"
             )
@@ -41,7 +42,7 @@ def convert(arch: str, tensors: dict, source="checkpoint"):
     layout = detect_layout(tensors)
     if (arch, layout) not in MAPPINGS:
         known = ", ".join(f"{a} from {known_layout}" for a, known_layout in MAPPINGS)
-        raise ValueError(
+        raise InputError(
             f"{source}: cannot convert a {layout} checkpoint to {arch}; supported: {known}"
         )
     mapping, _ = MAPPINGS[(arch, layout)]
@@ -50,7 +51,7 @@ def convert(arch: str, tensors: dict, source="checkpoint"):
     for layer in mapping():
         for key in (layer.weight_key, layer.bias_key):
             if key not in tensors:
-                raise ValueError(
+                raise InputError(
                     f"{layer.flax_name}: tensor {key!r} missing from {source} (is it a {arch} "
                     f"checkpoint?)"
                 )
@@ -63,7 +64,7 @@ def convert(arch: str, tensors: dict, source="checkpoint"):
         ):
             want = expected[f"{layer.flax_name}/{name}"]
             if value.shape != want:
-                raise ValueError(
+                raise InputError(
                     f"{layer.flax_name}/{name}: expected {want}, got {value.shape} "
                     f"(from {key!r} in {source}; is it a {arch} checkpoint?)"
                 )

@@ -7,6 +7,7 @@ how the weight is laid out: "conv" (OIHW -> HWIO), "dense" ((out, in) -> (in, ou
 
 import dataclasses
 
+from jaxdl.errors import InputError
 from jaxdl.models.squeezenet import FIRES
 from jaxdl.models.vgg import VGG16_BLOCKS
 
@@ -112,7 +113,7 @@ def detect_layout(names) -> str:
     if "conv_final" in names:
         return "caffe"
     sample = ", ".join(sorted(names)[:3])
-    raise ValueError(
+    raise InputError(
         f"unrecognised checkpoint layout (first tensor names: {sample}); expected "
         "torchvision keys (features.0.weight), ONNX zoo (squeezenet0_conv0_weight) or Caffe "
         "(conv_final)"

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from jaxdl.errors import InputError
 from jaxdl.weights import read_npz
 
 
@@ -24,7 +25,7 @@ def _read_torch(path: Path) -> dict:
     try:
         import torch
     except ImportError:
-        raise ValueError(
+        raise InputError(
             f"{path}: reading .pth needs torch (pip install 'jaxdl[torch]'), "
             "or save the state dict as .safetensors/.npz"
         ) from None
@@ -33,7 +34,7 @@ def _read_torch(path: Path) -> dict:
     except pickle.UnpicklingError as e:
         found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(e))
         what = f" ({found.group(1)})" if found else ""
-        raise ValueError(
+        raise InputError(
             f"{path}: holds Python objects or code{what} besides tensors; refused unread "
             "(only plain state dicts of tensors are loaded)"
         ) from None
@@ -57,7 +58,7 @@ def _read_safetensors(path: Path) -> dict:
 def _read_npy_folder(path: Path) -> dict:
     files = sorted(path.glob("*.npy"))
     if not files:
-        raise ValueError(f"{path}: folder holds no .npy files")
+        raise InputError(f"{path}: folder holds no .npy files")
     return {f.stem: np.load(f, allow_pickle=False) for f in files}
 
 
@@ -66,7 +67,7 @@ def _read_onnx(path: Path) -> dict:
         import onnx
         from onnx import numpy_helper
     except ImportError:
-        raise ValueError(
+        raise InputError(
             f"{path}: reading .onnx needs the onnx package (pip install onnx), "
             "or use the per-tensor .npy folder"
         ) from None
@@ -93,18 +94,18 @@ def read_source(path) -> dict:
     elif path.suffix.lower() in READERS:
         reader = READERS[path.suffix.lower()]
     else:
-        raise ValueError(
+        raise InputError(
             f"{path}: unknown checkpoint format; expected one of "
             f"{', '.join(READERS)} or a folder of .npy files"
         )
     try:
         tensors = reader(path)
     except CorruptCheckpoint as e:
-        raise ValueError(
+        raise InputError(
             f"{path}: corrupt or truncated checkpoint ({str(e).splitlines()[0]})"
         ) from None
     except (zipfile.BadZipFile, EOFError, OSError) as e:
-        raise ValueError(
+        raise InputError(
             f"{path}: corrupt or truncated checkpoint ({type(e).__name__}: {e})"
         ) from None
     return {k: np.asarray(v, dtype=np.float32) for k, v in tensors.items()}

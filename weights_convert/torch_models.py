@@ -4,6 +4,8 @@ not needed). For converter tests, parity tests and benchmarks only -- never the 
 import torch
 from torch import nn
 
+from jaxdl.errors import InputError
+
 VGG16_CFG = (64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M")
 
 
@@ -114,7 +116,7 @@ def build(arch: str, seed: int = 0) -> nn.Module:
     elif arch in ("squeezenet1_0", "squeezenet1_1"):
         model = SqueezeNet(arch.removeprefix("squeezenet"))
     else:
-        raise ValueError(f"no PyTorch reference for {arch!r}")
+        raise InputError(f"no PyTorch reference for {arch!r}")
     return model.eval()
 
 

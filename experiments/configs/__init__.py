@@ -8,6 +8,8 @@ import types
 import typing
 from pathlib import Path
 
+from jaxdl.errors import InputError
+
 
 def leaf_fields(cls, prefix: str = ""):
     """``(dotted name, field, type)`` of every non-dataclass field of ``cls``, nested ones
@@ -32,7 +34,7 @@ def parse(value: str, kind):
         return None if value.lower() == "none" else parse(value, args[0])
     if kind is bool:
         if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
-            raise ValueError(f"expected a boolean (true/false), got {value!r}")
+            raise InputError(f"expected a boolean (true/false), got {value!r}")
         return value.lower() in ("true", "1", "yes")
     return kind(value)
 
@@ -60,15 +62,15 @@ def override(config, assignments):
     for assignment in assignments or ():
         key, sep, value = assignment.partition("=")
         if not sep:
-            raise ValueError(f"override {assignment!r}: expected key=value")
+            raise InputError(f"override {assignment!r}: expected key=value")
         if key not in kinds:
-            raise ValueError(
+            raise InputError(
                 f"unknown config key {key!r} for {type(config).__name__}; valid: {', '.join(kinds)}"
             )
         try:
             values[key] = parse(value, kinds[key])
         except (TypeError, ValueError) as e:
-            raise ValueError(f"override {key}={value!r}: {e}") from None
+            raise InputError(f"override {key}={value!r}: {e}") from None
     return replace_fields(config, values)
 
 
@@ -82,13 +84,13 @@ def from_dict(cls, data: dict, source: str = "config"):
     hints = typing.get_type_hints(cls)
     unknown = set(data) - set(hints)
     if unknown:
-        raise ValueError(f"{source}: unknown keys for {cls.__name__}: {', '.join(sorted(unknown))}")
+        raise InputError(f"{source}: unknown keys for {cls.__name__}: {', '.join(sorted(unknown))}")
     values = {}
     for key, value in data.items():
         kind = hints[key]
         if dataclasses.is_dataclass(kind):
             if not isinstance(value, dict):
-                raise ValueError(
+                raise InputError(
                     f"{source}: {key}: expected an object of {kind.__name__} fields, got {value!r}"
                 )
             value = from_dict(kind, value, source)
@@ -96,7 +98,7 @@ def from_dict(cls, data: dict, source: str = "config"):
             if isinstance(value, list) and typing.get_origin(kind) is tuple:
                 value = tuple(value)
             if not matches(value, kind):
-                raise ValueError(f"{source}: {key}: expected {_type_name(kind)}, got {value!r}")
+                raise InputError(f"{source}: {key}: expected {_type_name(kind)}, got {value!r}")
         values[key] = value
     return cls(**values)
 
@@ -128,12 +130,12 @@ def load(cls, path):
     try:
         data = json.loads(Path(path).read_text())
     except OSError as e:
-        raise ValueError(f"--config {path}: cannot be read ({e.strerror or e})") from None
+        raise InputError(f"--config {path}: cannot be read ({e.strerror or e})") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ValueError(f"--config {path}: not a JSON file ({e})") from None
+        raise InputError(f"--config {path}: not a JSON file ({e})") from None
     data = data.get("config", data) if isinstance(data, dict) else data
     if not isinstance(data, dict):
-        raise ValueError(
+        raise InputError(
             f"--config {path}: expected a JSON object of {cls.__name__} fields, "
             f"got a {type(data).__name__}"
         )

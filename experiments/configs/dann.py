@@ -2,8 +2,10 @@
 and a strong baseline), every method over the same seeds."""
 
 import dataclasses
+from typing import ClassVar
 
 from jaxdl.dann import INPUT_NORMS, METHODS
+from jaxdl.errors import InputError
 from jaxdl.options import check_fields, option
 from jaxdl.train import seeds as seeds_axis
 
@@ -40,11 +42,13 @@ class Setting:
     def __post_init__(self):
         check_fields(self)
         if len(self.widths) != 2:
-            raise ValueError(f"widths: expected two channel counts, got {self.widths}")
+            raise InputError(f"widths: expected two channel counts, got {self.widths}")
 
 
 @dataclasses.dataclass(frozen=True)
 class DannConfig:
+    # what a resumed run may change (the rest would mix two settings in one run)
+    RESUMABLE: ClassVar[tuple[str, ...]] = ("resume", "checkpoint_every", "distributed")
     # the headline: the paper's optimiser, inputs scaled to [-1, 1], no augmentation; mu0 twice
     # the paper's 0.01 (the README's chapter-3 rows say why)
     paper: Setting = Setting(

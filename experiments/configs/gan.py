@@ -1,13 +1,17 @@
 """Config of chapter 4: DCGAN / conditional DCGAN on MNIST."""
 
 import dataclasses
+from typing import ClassVar
 
+from jaxdl.errors import InputError
 from jaxdl.options import check_fields, option
 from jaxdl.train import seeds as seeds_axis
 
 
 @dataclasses.dataclass(frozen=True)
 class GANConfig:
+    # what a resumed run may change (the rest would mix two settings in one run)
+    RESUMABLE: ClassVar[tuple[str, ...]] = ("resume", "steps", "time_budget_s", "checkpoint_every")
     conditional: bool = option(False, "train cG(z, y) and cD(x, y)")
     d_sees_labels: bool = option(True, "conditional only; off: cD(x), question 7")
     clusters: int = option(
@@ -65,6 +69,6 @@ class GANConfig:
         check_fields(self)
         seeds_axis.check(self.seeds)
         if self.clusters == 1:
-            raise ValueError("clusters: expected 0 (off) or at least 2, got 1")
+            raise InputError("clusters: expected 0 (off) or at least 2, got 1")
         if self.batch_size % self.pack:
-            raise ValueError(f"batch_size {self.batch_size} is not a multiple of pack {self.pack}")
+            raise InputError(f"batch_size {self.batch_size} is not a multiple of pack {self.pack}")

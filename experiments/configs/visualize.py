@@ -4,6 +4,7 @@ settings are the library's configs, nested (``--set pgd.steps=20``)."""
 import dataclasses
 
 from jaxdl.interpret import ClassVizConfig, FoolConfig, OnePixelConfig, PGDConfig, SmoothGradConfig
+from jaxdl.interpret.adversarial import warn_if_beyond_pixel_range
 from jaxdl.options import check_fields, option
 
 
@@ -54,3 +55,5 @@ class VisualizeConfig:
 
     def __post_init__(self):
         check_fields(self)
+        for eps in self.attack_eps:
+            warn_if_beyond_pixel_range(eps, "attack_eps")

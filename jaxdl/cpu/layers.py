@@ -27,6 +27,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from jaxdl.cpu import winograd
+from jaxdl.errors import InputError
 from jaxdl.layers import pooled_size
 
 FORWARD_MODE_FIX = (
@@ -375,5 +376,5 @@ class ConvTranspose(Conv):
 
     def convolve(self, x, kernel):
         if self.padding != "SAME":
-            raise ValueError(f"jaxdl.cpu.ConvTranspose: only padding='SAME', got {self.padding!r}")
+            raise InputError(f"jaxdl.cpu.ConvTranspose: only padding='SAME', got {self.padding!r}")
         return conv_transpose_subpixel(x, kernel, self.strides)

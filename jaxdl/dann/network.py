@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxdl.dann.grl import grad_reverse
+from jaxdl.errors import InputError
 from jaxdl.layers import FLAX, Layers
 
 DANN_LAYERS = ("conv1", "conv2", "features", "logits", "domain_logits")
@@ -31,7 +32,7 @@ class DANN(nn.Module):
     @nn.compact
     def __call__(self, x, *, lam=0.0, train: bool = False, stop_at: Optional[str] = None):
         if stop_at is not None and stop_at not in DANN_LAYERS:
-            raise ValueError(f"unknown DANN layer {stop_at!r}; valid: {', '.join(DANN_LAYERS)}")
+            raise InputError(f"unknown DANN layer {stop_at!r}; valid: {', '.join(DANN_LAYERS)}")
         conv, dense = self.layers.conv, self.layers.dense
         acts = {}
         for i, channels in enumerate(self.widths, start=1):
@@ -80,13 +81,13 @@ def input_norm(name: str, pixel_mean=None):
     float32``; ``"mean"`` needs ``pixel_mean`` (3,) (``pixel_mean_of`` the training images)."""
     if name == "mean":
         if pixel_mean is None:
-            raise ValueError("input norm 'mean' needs the training pixels' mean (pixel_mean)")
+            raise InputError("input norm 'mean' needs the training pixels' mean (pixel_mean)")
         return lambda images: center(images, pixel_mean)
     if name == "scale":
         return preprocess
     if name == "standardize":
         return standardize
-    raise ValueError(f"unknown input norm {name!r}; expected one of {INPUT_NORMS}")
+    raise InputError(f"unknown input norm {name!r}; expected one of {INPUT_NORMS}")
 
 
 def pixel_mean_of(*image_sets) -> tuple[float, float, float]:

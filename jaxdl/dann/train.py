@@ -32,6 +32,7 @@ import optax
 from jaxdl.dann.grl import annealed_learning_rate, reversal_schedule
 from jaxdl.dann.network import AUGMENTATIONS, invert_channels, random_shift
 from jaxdl.dann.network import input_norm as make_input_norm
+from jaxdl.errors import InputError
 from jaxdl.train.state import create_state, step_key
 
 METHODS = ("source_only", "dann", "no_reversal", "pseudo", "self_train", "target_only")
@@ -48,7 +49,7 @@ def make_optimizer(
         return optax.sgd(schedule, momentum=0.9)
     if name == "adam":
         return optax.adam(schedule)
-    raise ValueError(f"unknown optimizer {name!r}; expected 'sgd' or 'adam'")
+    raise InputError(f"unknown optimizer {name!r}; expected 'sgd' or 'adam'")
 
 
 def init_state(model, optimizer, seed: int, method: str = "dann", image_shape=(32, 32, 3)):
@@ -104,7 +105,7 @@ def make_step(
     (per-step key); ``ema``, ``shift``, ``entropy``: self-training's teacher decay, the
     student's random shift of the target images (pixels) and its entropy weight."""
     if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; expected one of {METHODS}")
+        raise InputError(f"unknown method {method!r}; expected one of {METHODS}")
     preprocess = make_input_norm(input_norm, pixel_mean)
     augmentation = AUGMENTATIONS[augment]
     ramp = reversal_schedule(total_steps, gamma, scale)
@@ -174,7 +175,7 @@ def make_step(
         chex.assert_equal_shape([batch["xs"], batch["xt"]])
         chex.assert_type([batch["xs"], batch["xt"]], jnp.uint8)
         if self_train and "teacher" not in state.extra:
-            raise ValueError("self_train needs a state from init_state(..., method='self_train')")
+            raise InputError("self_train needs a state from init_state(..., method='self_train')")
         lam = ramp(state.step)
         grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
         (_, (metrics, confident, labels)), grads = grad_fn(

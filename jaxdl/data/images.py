@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from jaxdl.errors import InputError
+
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
 
 
@@ -28,7 +30,7 @@ def to_8bit(image: Image.Image, path) -> Image.Image:
     if image.mode in HIGH_DEPTH or image.mode == "I":
         values = np.asarray(image, dtype=np.int64)
         if values.min() < 0 or values.max() > 65535:
-            raise ValueError(
+            raise InputError(
                 f"{path}: 32-bit integer pixels outside 0..65535 (min {values.min()}, "
                 f"max {values.max()}); expected an 8- or 16-bit image"
             )
@@ -37,7 +39,7 @@ def to_8bit(image: Image.Image, path) -> Image.Image:
     if image.mode == "F":
         values = np.asarray(image, dtype=np.float64)
         if not np.isfinite(values).all() or values.min() < 0 or values.max() > 1:
-            raise ValueError(
+            raise InputError(
                 f"{path}: float pixels outside [0, 1]; expected an 8-, 16-bit or [0, 1] float image"
             )
         return Image.fromarray(np.round(values * 255).astype(np.uint8), "L")
@@ -50,17 +52,22 @@ def open_image(path, mode: str = "RGB") -> Image.Image:
     oversized (decompression-bomb) file raises a one-line ValueError."""
     path = Path(path)
     if not path.is_file():
-        raise ValueError(f"{path}: no such image file")
+        raise InputError(f"{path}: no such image file")
     try:
         with Image.open(path) as image:
             image.load()
+            if getattr(image, "n_frames", 1) > 1:
+                warnings.warn(
+                    f"{path}: an animated image of {image.n_frames} frames; its first is used",
+                    stacklevel=2,
+                )
             return to_8bit(image, path).convert(mode)
     except Image.DecompressionBombError as e:
-        raise ValueError(f"{path}: image too large to decode safely ({e})") from None
+        raise InputError(f"{path}: image too large to decode safely ({e})") from None
     except DECODE_ERRORS as e:
         if isinstance(e, ValueError) and str(e).startswith(str(path)):
             raise
-        raise ValueError(f"{path}: not a readable image ({type(e).__name__}: {e})") from None
+        raise InputError(f"{path}: not a readable image ({type(e).__name__}: {e})") from None
 
 
 def load_image(path, size: int | None = None, resize: int | None = None) -> np.ndarray:

@@ -6,8 +6,11 @@ from pathlib import Path
 
 import numpy as np
 
+from jaxdl.data import checks
+from jaxdl.errors import InputError
 from jaxdl.paths import data_file
 
+SHAPE = (None, 28, 28)  # MNIST images: N grey 28x28
 IDX_NAMES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
@@ -18,12 +21,12 @@ def read_idx(path) -> np.ndarray:
     """An IDX file (optionally .gz) as a uint8 array of the shape its header states."""
     raw = (gzip.open if str(path).endswith(".gz") else open)(path, "rb").read()
     if raw[:2] != b"\x00\x00" or raw[2] != 0x08:
-        raise ValueError(f"{path}: not an unsigned-byte IDX file (magic {raw[:4].hex()})")
+        raise InputError(f"{path}: not an unsigned-byte IDX file (magic {raw[:4].hex()})")
     ndim = raw[3]
     shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     data = np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim)
     if data.size != int(np.prod(shape)):
-        raise ValueError(f"{path}: header says {shape}, found {data.size} values")
+        raise InputError(f"{path}: header says {shape}, found {data.size} values")
     return data.reshape(shape)
 
 
@@ -44,10 +47,17 @@ def resolve_npz(path, default: str, missing: str) -> Path:
     return path / name if path.is_dir() and (path / name).is_file() else path
 
 
-def read_split_npz(path: Path, split: str):
-    """(x_<split>, y_<split> as int64) from a Keras-layout .npz, without pickle."""
-    with np.load(path, allow_pickle=False) as data:
-        return data[f"x_{split}"], data[f"y_{split}"].astype(np.int64)
+def checked_split(x, y, where: str, shape: tuple, classes: int = 10):
+    """(x uint8 of ``shape``, y int64 in 0..classes-1, one per image): ``jaxdl.data.checks``."""
+    x = checks.images_uint8(x, f"{where} x", shape=shape)
+    return x, checks.labels_in_range(y, f"{where} y", classes=classes, n=len(x))
+
+
+def read_split_npz(path: Path, split: str, shape: tuple):
+    """(x_<split> uint8 of ``shape``, y_<split> int64 in 0..9) from a Keras-layout .npz, without
+    pickle, checked (``checked_split``)."""
+    arrays = checks.read_npz(path, (f"x_{split}", f"y_{split}"))
+    return checked_split(*arrays.values(), f"{path}: {split}", shape)
 
 
 def load_mnist(path=None, split: str = "train"):
@@ -55,16 +65,16 @@ def load_mnist(path=None, split: str = "train"):
     ``mnist.npz``, or a folder holding ``mnist.npz`` or the IDX files. Default: the data
     folder's ``mnist/mnist.npz``. Never touches the network."""
     if split not in IDX_NAMES:
-        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+        raise InputError(f"split must be 'train' or 'test', got {split!r}")
     path = resolve_npz(
         path, "mnist/mnist.npz", "MNIST not found: pass a mnist.npz / IDX folder or set JAXDL_DATA"
     )
     if path.is_file():
-        return read_split_npz(path, split)
+        return read_split_npz(path, split, SHAPE)
     files = [_find_idx(path, name) for name in IDX_NAMES[split]]
     if None in files:
         raise FileNotFoundError(f"{path}: expected mnist.npz or the IDX files {IDX_NAMES[split]}")
-    return read_idx(files[0]), read_idx(files[1]).astype(np.int64)
+    return checked_split(read_idx(files[0]), read_idx(files[1]), f"{files[0]}", SHAPE)
 
 
 def load_mnist_tfds(split: str = "train"):

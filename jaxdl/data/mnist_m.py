@@ -6,7 +6,10 @@ from pathlib import Path
 import numpy as np
 
 from jaxdl.data.images import IMAGE_SUFFIXES, load_image
-from jaxdl.data.mnist import read_split_npz, resolve_npz
+from jaxdl.data.mnist import checked_split, read_split_npz, resolve_npz
+from jaxdl.errors import InputError
+
+SHAPE = (None, 32, 32, 3)  # MNIST-M images: N RGB 32x32
 
 
 def load_mnist_m(path=None, split: str = "train"):
@@ -15,20 +18,25 @@ def load_mnist_m(path=None, split: str = "train"):
     reference layout (``mnist_m_<split>/`` PNGs + ``mnist_m_<split>_labels.txt`` with lines
     ``<file> <label>``). Default: the data folder's ``mnist_m/mnist_m.npz``."""
     if split not in ("train", "test"):
-        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+        raise InputError(f"split must be 'train' or 'test', got {split!r}")
     path = resolve_npz(
         path,
         "mnist_m/mnist_m.npz",
         "MNIST-M not found: pass mnist_m.npz or its PNG folder, or set JAXDL_DATA",
     )
     if path.is_file():
-        return read_split_npz(path, split)
+        return read_split_npz(path, split, SHAPE)
     labels = path / f"mnist_m_{split}_labels.txt"
     if not labels.is_file():
         raise FileNotFoundError(f"{path}: expected mnist_m.npz or mnist_m_{split}/ + {labels.name}")
     rows = [line.split() for line in labels.read_text().splitlines() if line.strip()]
+    bad = [i for i, row in enumerate(rows) if len(row) != 2 or not row[1].lstrip("-").isdigit()]
+    if bad:
+        raise InputError(
+            f"{labels}: line {bad[0] + 1} is {' '.join(rows[bad[0]])!r}; expected '<file> <label>'"
+        )
     x = np.stack([load_image(path / f"mnist_m_{split}" / name) for name, _ in rows])
-    return x, np.array([int(label) for _, label in rows], np.int64)
+    return checked_split(x, [int(label) for _, label in rows], str(labels), SHAPE)
 
 
 def load_photos(folder, limit: int | None = None) -> list[np.ndarray]:
@@ -57,7 +65,7 @@ def blend_mnist_m(digits: np.ndarray, photos: list[np.ndarray], seed: int = 0) -
     for p, photo in enumerate(photos):
         idx = np.flatnonzero(choice == p)
         if photo.shape[0] < h or photo.shape[1] < w:
-            raise ValueError(f"photo {p} is {photo.shape[:2]}, smaller than the {h}x{w} digits")
+            raise InputError(f"photo {p} is {photo.shape[:2]}, smaller than the {h}x{w} digits")
         top = rng.integers(photo.shape[0] - h + 1, size=len(idx))
         left = rng.integers(photo.shape[1] - w + 1, size=len(idx))
         rows = top[:, None, None] + np.arange(h)[None, :, None]

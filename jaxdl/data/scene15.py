@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from jaxdl.data.images import IMAGE_SUFFIXES, open_image
+from jaxdl.errors import InputError
 
 # Canonical class names, in Lazebnik's order (label i = CLASSES[i]).
 CLASSES = (
@@ -58,7 +59,7 @@ def class_label(folder_name: str) -> int:
     """Label of a class folder name in either naming (case-insensitive)."""
     key = folder_name.lower()
     if key not in _ALIASES:
-        raise ValueError(
+        raise InputError(
             f"unknown 15-Scene class folder {folder_name!r}; expected one of "
             f"{', '.join(CLASSES)} or Lazebnik's {', '.join(LAZEBNIK_NAMES)}"
         )
@@ -163,6 +164,13 @@ def load_scene15(root, train_per_class: int = 100, seed: int = 0) -> Scene15:
         warnings.warn(
             f"15-Scene: skipped {len(skipped)} unreadable or non-image file(s), "
             f"first {skipped[0][0]}: {skipped[0][1]}",
+            stacklevel=2,
+        )
+    only_test = sorted(set(test.labels.tolist()) - set(train.labels.tolist()))
+    if only_test:
+        warnings.warn(
+            f"15-Scene: class(es) {', '.join(CLASSES[c] for c in only_test)} have test images "
+            "but no training images: a classifier cannot predict them",
             stacklevel=2,
         )
     return Scene15(train, test, CLASSES, tuple(skipped), standard)

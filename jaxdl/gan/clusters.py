@@ -9,6 +9,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.ndimage import map_coordinates
 
+from jaxdl.errors import InputError
+
 PCA_DIMS = 50  # k-means runs on this many principal components of the (deskewed) pixels
 
 
@@ -63,7 +65,7 @@ def _kmeans(flat, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
     n = len(flat)
     if not 2 <= k <= n:
-        raise ValueError(f"k-means clusters: expected 2 <= k <= {n} (the images), got {k}")
+        raise InputError(f"k-means clusters: expected 2 <= k <= {n} (the images), got {k}")
     features = PCA(min(PCA_DIMS, *flat.shape), random_state=seed).fit_transform(flat)
     clusters = KMeans(k, n_init=3, random_state=seed).fit_predict(features).astype(np.int32)
     return clusters, np.bincount(clusters, minlength=k) / n

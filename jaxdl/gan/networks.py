@@ -19,6 +19,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from jaxdl.errors import InputError
 from jaxdl.layers import FLAX, Layers
 
 INIT = nn.initializers.normal(0.02)
@@ -31,7 +32,7 @@ def _bn_scale_init(key, shape, dtype=jnp.float32):
 def num_upsamplings(image_size: int) -> int:
     """2 for 28x28 (7 -> 14 -> 28), 3 for 32x32 (4 -> 8 -> 16 -> 32)."""
     if image_size not in (28, 32):
-        raise ValueError(f"DCGAN image_size must be 28 or 32, got {image_size}")
+        raise InputError(f"DCGAN image_size must be 28 or 32, got {image_size}")
     return 2 if image_size == 28 else 3
 
 
@@ -48,7 +49,7 @@ def _batch_norm(train: bool, name: str):
 def _check_labels(name: str, num_classes, y):
     """Labels are required exactly when the module is conditional."""
     if (y is None) != (num_classes is None):
-        raise ValueError(
+        raise InputError(
             f"{name}(num_classes={num_classes}) called with y={'None' if y is None else 'labels'}"
         )
 
@@ -74,7 +75,7 @@ def pack_images(x, pack: int):
     """(N, H, W, C) -> (N // pack, H, W, pack * C): each ``pack`` consecutive images as one."""
     n, h, w, c = x.shape
     if n % pack:
-        raise ValueError(f"Discriminator(pack={pack}) needs a batch divisible by it, got {n}")
+        raise InputError(f"Discriminator(pack={pack}) needs a batch divisible by it, got {n}")
     return x.reshape(n // pack, pack, h, w, c).transpose(0, 2, 3, 1, 4).reshape(-1, h, w, pack * c)
 
 

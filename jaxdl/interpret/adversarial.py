@@ -9,6 +9,7 @@ reported perturbations are in 0..255 pixel units. Written for one image, vmapped
 
 import dataclasses
 import functools
+import warnings
 from typing import NamedTuple
 
 import jax
@@ -16,6 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from jaxdl.errors import InputError
 from jaxdl.options import check_fields, option
 
 
@@ -29,6 +31,17 @@ def from_pixel_units(amount, bounds):
     """An amount in 0..255 pixel units -> per-channel normalised units (C,)."""
     low, high = bounds
     return amount / 255.0 * (high - low)
+
+
+def warn_if_beyond_pixel_range(amount, name: str = "eps") -> None:
+    """Warn when an amount in 0..255 pixel units exceeds 255: legal, but then the budget
+    constrains nothing, which is surely a mistake (eps 8 means 8/255)."""
+    if isinstance(amount, (int, float)) and amount > 255:
+        warnings.warn(
+            f"{name} {amount:g} is in 0..255 pixel units and exceeds the whole pixel range, so "
+            f"it constrains nothing (eps 8 means 8/255)",
+            stacklevel=3,
+        )
 
 
 def clip_to_bounds(x, bounds):
@@ -152,6 +165,8 @@ class PGDConfig:
 
     def __post_init__(self):
         check_fields(self)
+        warn_if_beyond_pixel_range(self.eps, "PGD eps")
+        warn_if_beyond_pixel_range(self.step_size, "PGD step_size")
 
 
 def _pgd_one(logits_fn, params, bounds, config, eps, step_size, image, label, key):
@@ -201,7 +216,7 @@ def accuracy_against_eps(
     and start, its step scaled as ``config.step_size / config.eps`` of each budget), in chunks of
     ``batch_size`` images: ``{"FGSM": (E,), "PGD-<steps>": (E,)}`` as numpy arrays."""
     if config.targeted:
-        raise ValueError("accuracy_against_eps is untargeted; set targeted=False")
+        raise InputError("accuracy_against_eps is untargeted; set targeted=False")
     labels = jnp.asarray(labels)
     step_ratio = config.step_size / config.eps if config.eps else 0.25
     hits = []  # per budget, per chunk: correct counts (FGSM, PGD) on the device, read once

@@ -9,6 +9,7 @@ import functools
 import jax
 import jax.numpy as jnp
 
+from jaxdl.errors import InputError
 from jaxdl.interpret.adversarial import clip_to_bounds
 from jaxdl.interpret.saliency import class_score
 from jaxdl.options import check_fields, option
@@ -31,7 +32,7 @@ class ClassVizConfig:
     def __post_init__(self):
         check_fields(self)
         if self.steps < 1 or self.frame_every < 1 or self.steps % self.frame_every:
-            raise ValueError(
+            raise InputError(
                 f"class viz: frame_every ({self.frame_every}) must divide steps ({self.steps})"
             )
 
@@ -46,7 +47,7 @@ PRESETS = {
 def preset(name: str, **overrides) -> ClassVizConfig:
     """The regularisation preset ``name`` ('none', 'default', 'strong') with field overrides."""
     if name not in PRESETS:
-        raise ValueError(
+        raise InputError(
             f"unknown class-viz preset {name!r}; expected one of: {', '.join(PRESETS)}"
         )
     return dataclasses.replace(PRESETS[name], **overrides)

@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxdl.errors import InputError
 from jaxdl.options import check_fields, option
 
 
@@ -178,7 +179,7 @@ def attack_correctly_classified(
     nothing to fool, so it must count neither as a success nor as a failure. Returns (the
     indices attacked (M,), their ``OnePixelResult``, or None when M = 0)."""
     if config.targeted:
-        raise ValueError("attack_correctly_classified is untargeted; set targeted=False")
+        raise InputError("attack_correctly_classified is untargeted; set targeted=False")
     predicted = np.concatenate(
         [
             np.asarray(jnp.argmax(logits_fn(params, images[i : i + 50]), axis=-1))

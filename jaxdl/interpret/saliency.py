@@ -16,6 +16,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from jaxdl.errors import InputError
 from jaxdl.options import check_fields, option
 
 
@@ -31,7 +32,7 @@ def logits_of(output, module, x):
     clear error naming what was found otherwise."""
     logits = output[0] if isinstance(output, tuple) and len(output) == 2 else output
     if not (hasattr(logits, "ndim") and logits.ndim == 2 and logits.shape[0] == x.shape[0]):
-        raise ValueError(
+        raise InputError(
             f"{type(module).__name__}: expected the module to return logits (N, K) or "
             f"(logits (N, K), intermediates) for N = {x.shape[0]} images, got {_describe(output)}"
         )
@@ -64,7 +65,7 @@ class ModuleLogits:
 
     def _check(self, x):
         if self.input_shape is not None and tuple(x.shape[1:]) != tuple(self.input_shape):
-            raise ValueError(
+            raise InputError(
                 f"{type(self.module).__name__}: expected images of shape (N, "
                 f"{', '.join(map(str, self.input_shape))}), got {tuple(x.shape)}"
             )
@@ -218,7 +219,7 @@ def check_layer(module, params, image_shape, layer: str) -> None:
     value = _layer_shapes(module, params, image_shape).get(layer)
     if getattr(value, "ndim", 0) != 4:
         valid = ", ".join(gradcam_layers(module, params, image_shape))
-        raise ValueError(
+        raise InputError(
             f"unknown layer {layer!r} for Grad-CAM on {type(module).__name__} (a submodule "
             f"path, nested ones as 'layer/sublayer'); valid convolutional layers: {valid}"
         )

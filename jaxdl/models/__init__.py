@@ -3,6 +3,7 @@
 import dataclasses
 
 from jaxdl.dann.network import DANN, DANN_LAYERS
+from jaxdl.errors import InputError
 from jaxdl.layers import FLAX, Layers
 from jaxdl.models.mnist_cnn import MNIST_CNN_LAYERS, MnistCNN
 from jaxdl.models.squeezenet import SQUEEZENET_LAYERS, SqueezeNet
@@ -45,7 +46,7 @@ MODELS = {
 def get_spec(name: str) -> ModelSpec:
     """The ModelSpec of architecture ``name``; a clear error listing the valid names."""
     if name not in MODELS:
-        raise ValueError(f"unknown model {name!r}; expected one of: {', '.join(MODELS)}")
+        raise InputError(f"unknown model {name!r}; expected one of: {', '.join(MODELS)}")
     return MODELS[name]
 
 

@@ -4,6 +4,7 @@ from typing import Optional
 
 import flax.linen as nn
 
+from jaxdl.errors import InputError
 from jaxdl.layers import FLAX, Layers
 
 MNIST_CNN_LAYERS = ("conv1", "conv2", "features", "logits")
@@ -25,7 +26,7 @@ class MnistCNN(nn.Module):
     @nn.compact
     def __call__(self, x, *, train: bool = False, stop_at: Optional[str] = None):
         if stop_at is not None and stop_at not in MNIST_CNN_LAYERS:
-            raise ValueError(
+            raise InputError(
                 f"unknown MnistCNN layer {stop_at!r}; valid: {', '.join(MNIST_CNN_LAYERS)}"
             )
         acts = {}

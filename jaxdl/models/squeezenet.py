@@ -9,6 +9,7 @@ from typing import Optional
 import flax.linen as nn
 import jax.numpy as jnp
 
+from jaxdl.errors import InputError
 from jaxdl.layers import FLAX, Layers
 
 # Fire modules: (name, squeeze, expand) -- the same eight modules in both versions.
@@ -63,9 +64,9 @@ class SqueezeNet(nn.Module):
     @nn.compact
     def __call__(self, x, *, train: bool = False, stop_at: Optional[str] = None):
         if self.version not in POOL_AFTER:
-            raise ValueError(f"unknown SqueezeNet version {self.version!r}; expected 1_0 or 1_1")
+            raise InputError(f"unknown SqueezeNet version {self.version!r}; expected 1_0 or 1_1")
         if stop_at is not None and stop_at not in SQUEEZENET_LAYERS:
-            raise ValueError(
+            raise InputError(
                 f"unknown SqueezeNet layer {stop_at!r}; valid: {', '.join(SQUEEZENET_LAYERS)}"
             )
         conv, pool = self.layers.conv, self.layers.max_pool

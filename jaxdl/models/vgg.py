@@ -10,6 +10,7 @@ from typing import Optional
 
 import flax.linen as nn
 
+from jaxdl.errors import InputError
 from jaxdl.layers import FLAX, Layers, adaptive_avg_pool
 
 # (block, number of convs, channels)
@@ -36,7 +37,7 @@ class VGG16(nn.Module):
     @nn.compact
     def __call__(self, x, *, train: bool = False, stop_at: Optional[str] = None):
         if stop_at is not None and stop_at not in VGG16_LAYERS:
-            raise ValueError(f"unknown VGG16 layer {stop_at!r}; valid: {', '.join(VGG16_LAYERS)}")
+            raise InputError(f"unknown VGG16 layer {stop_at!r}; valid: {', '.join(VGG16_LAYERS)}")
         conv, dense = self.layers.conv, self.layers.dense
         acts = {}
 

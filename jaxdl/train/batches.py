@@ -3,6 +3,7 @@
 import numpy as np
 
 from jaxdl.data.pipeline import batch_indices
+from jaxdl.errors import InputError
 
 
 def index_stream(n: int, batch_size: int, seed: int, start_step: int = 0):
@@ -10,7 +11,7 @@ def index_stream(n: int, batch_size: int, seed: int, start_step: int = 0):
     (seed, e); batches that would straddle an epoch end are dropped. Starts at ``start_step``."""
     per_epoch = n // batch_size
     if per_epoch == 0:
-        raise ValueError(f"batch size {batch_size} exceeds the {n} items")
+        raise InputError(f"batch size {batch_size} exceeds the {n} items")
     epoch, skip = divmod(start_step, per_epoch)
     while True:
         rng_seed = np.random.SeedSequence([seed, epoch])

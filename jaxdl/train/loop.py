@@ -44,14 +44,17 @@ How a chapter uses it::
   state and a larger ``num_steps``; the compiled step is reused.
 """
 
+import contextlib
 import dataclasses
 import time
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable
 
 import jax
 import numpy as np
 
 from jaxdl.data.pipeline import prefetch
+from jaxdl.errors import InputError
+from jaxdl.train import preemption
 from jaxdl.train.sharding import batch_sharded, data_mesh, replicate, replicated, shard_batch
 
 
@@ -115,6 +118,18 @@ def _mean(window: list[dict]) -> dict:
     return {name: float(v) if np.ndim(v) == 0 else v for name, v in means.items()}
 
 
+def _stop_at(step: int, state, pending: list, checkpointer, logger, signum: int):
+    """Checkpoint ``step`` (its metrics checked first) and raise ``preemption.Preempted``."""
+    check_finite(jax.device_get(pending), step - len(pending))
+    logger.flush()
+    where = None
+    if checkpointer is not None:
+        if checkpointer.latest_step() != step:
+            checkpointer.save(step, state, force=True)
+        where = str(checkpointer.directory)
+    raise preemption.Preempted(signum, step, where)
+
+
 def fit(
     train_step: JittedStep,
     state,
@@ -144,39 +159,50 @@ def fit(
     start = steps_taken(state)
     first_record = len(logger.records)
     clock = time.perf_counter() - wall_seconds(logger)
-    stream: Iterator = prefetch(
-        iter(batches(start)), prefetch_size, lambda b: shard_batch(b, mesh, train_step.batch_axis)
-    )
     pending, window = [], []
     ckpt_every = checkpointer.every if checkpointer is not None else 0
 
-    for step in range(start + 1, num_steps + 1):
-        try:
-            batch = next(stream)
-        except StopIteration:
-            raise ValueError(f"batches ran out at step {step} of {num_steps}") from None
-        state, metrics = train_step(state, batch)
-        pending.append(metrics)
-        at_log = step % log_every == 0 or step == num_steps
-        at_ckpt = checkpointer is not None and (step % ckpt_every == 0 or step == num_steps)
-        hook_due = [fn for every, fn in hooks if step % every == 0]
-        record = None
-        if at_log or at_ckpt or hook_due:
-            host = jax.device_get(pending)
-            check_finite(host, step - len(host))
-            window += host
-            pending = []
-        if at_log:
-            record = logger.log(step, {**_mean(window), "wall_s": time.perf_counter() - clock})
-            logger.flush()
-            window = []
-        for fn in hook_due:
-            extra = fn(step, state)
-            if extra:
-                record = logger.log(step, extra, kind="eval")
+    # the prefetch thread is closed while a signal still waits for a step boundary
+    with (
+        preemption.step_boundaries(),
+        contextlib.closing(
+            prefetch(
+                iter(batches(start)),
+                prefetch_size,
+                lambda b: shard_batch(b, mesh, train_step.batch_axis),
+            )
+        ) as stream,
+    ):
+        for step in range(start + 1, num_steps + 1):
+            try:
+                batch = next(stream)
+            except StopIteration:
+                raise InputError(f"batches ran out at step {step} of {num_steps}") from None
+            state, metrics = train_step(state, batch)
+            pending.append(metrics)
+            at_log = step % log_every == 0 or step == num_steps
+            at_ckpt = checkpointer is not None and (step % ckpt_every == 0 or step == num_steps)
+            hook_due = [fn for every, fn in hooks if step % every == 0]
+            record = None
+            if at_log or at_ckpt or hook_due:
+                host = jax.device_get(pending)
+                check_finite(host, step - len(host))
+                window += host
+                pending = []
+            if at_log:
+                record = logger.log(step, {**_mean(window), "wall_s": time.perf_counter() - clock})
                 logger.flush()
-        if at_ckpt:
-            checkpointer.save(step, state, force=step == num_steps)
-        if progress is not None:
-            progress(step, record)
+                window = []
+            for fn in hook_due:
+                extra = fn(step, state)
+                if extra:
+                    record = logger.log(step, extra, kind="eval")
+                    logger.flush()
+            if at_ckpt:
+                checkpointer.save(step, state, force=step == num_steps)
+            if progress is not None:
+                progress(step, record)
+            signum = preemption.stop_requested(step)
+            if signum is not None:
+                _stop_at(step, state, pending, checkpointer, logger, signum)
     return state, logger.records[first_record:]

@@ -12,6 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxdl.errors import InputError
 from jaxdl.options import option
 
 SEED_MODES = ("auto", "vmap", "sequential")
@@ -59,7 +60,7 @@ def check(seeds) -> tuple[int, ...]:
     """``seeds`` as a tuple; ValueError unless they are at least one and distinct."""
     seeds = tuple(seeds)
     if len(set(seeds)) != len(seeds) or not seeds:
-        raise ValueError(f"seeds must be distinct and at least one; got {seeds}")
+        raise InputError(f"seeds must be distinct and at least one; got {seeds}")
     return seeds
 
 
@@ -68,7 +69,7 @@ def groups(seeds, mode: str = "auto", backend: str | None = None) -> list[tuple[
     per seed, ``"auto"`` sequential on the CPU (where it is faster), vmap elsewhere."""
     seeds = check(seeds)
     if mode not in SEED_MODES:
-        raise ValueError(f"unknown seed mode {mode!r}; expected one of {SEED_MODES}")
+        raise InputError(f"unknown seed mode {mode!r}; expected one of {SEED_MODES}")
     if mode == "auto":
         mode = "sequential" if (backend or jax.default_backend()) == "cpu" else "vmap"
     return [seeds] if mode == "vmap" else [(s,) for s in seeds]

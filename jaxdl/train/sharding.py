@@ -6,6 +6,8 @@ import jax
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from jaxdl.errors import InputError
+
 DATA_AXIS = "data"
 
 
@@ -40,7 +42,7 @@ def shard_batch(batch, mesh: Mesh, axis: int = 0):
     def place(x):
         x = np.asarray(x)
         if x.shape[axis] % local:
-            raise ValueError(
+            raise InputError(
                 f"batch of {x.shape[axis]} does not split over {local} devices; "
                 f"use a batch size divisible by {local}"
             )

@@ -15,6 +15,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import Normalizer
 from sklearn.svm import SVC, LinearSVC
 
+from jaxdl.errors import InputError
+
 KERNELS = ("linear", "rbf")
 
 
@@ -32,7 +34,7 @@ def concat_normalized(blocks):
 def svm_pipeline(kernel: str = "linear", normalize: bool = False, seed: int = 0):
     """(optional L2 Normalizer) -> LinearSVC or SVC(rbf); C is set by the caller."""
     if kernel not in KERNELS:
-        raise ValueError(f"unknown SVM kernel {kernel!r}; expected one of {', '.join(KERNELS)}")
+        raise InputError(f"unknown SVM kernel {kernel!r}; expected one of {', '.join(KERNELS)}")
     # the primal solver: with N ~ D (1500 x 512..4096) liblinear's dual needs minutes at large C
     svm = (
         LinearSVC(dual=False, max_iter=5000, random_state=seed)

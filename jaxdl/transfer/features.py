@@ -25,6 +25,7 @@ import numpy as np
 
 from jaxdl.data.images import open_image, resize_crop
 from jaxdl.data.pipeline import batch_indices, prefetch
+from jaxdl.errors import InputError
 from jaxdl.imagenet import TORCHVISION, Normalization, normalize, to_rgb
 from jaxdl.layers import FLAX, Layers
 from jaxdl.models import get_model, get_spec
@@ -54,13 +55,13 @@ class Preprocessing:
 
     def __post_init__(self):
         if self.views not in VIEWS:
-            raise ValueError(f"unknown views {self.views!r}; expected one of {', '.join(VIEWS)}")
+            raise InputError(f"unknown views {self.views!r}; expected one of {', '.join(VIEWS)}")
         if self.channels not in CHANNELS:
-            raise ValueError(
+            raise InputError(
                 f"unknown channels {self.channels!r}; expected one of {', '.join(CHANNELS)}"
             )
         if self.views == "tencrop" and (self.resize is None or self.resize <= self.size):
-            raise ValueError(
+            raise InputError(
                 f"tencrop needs resize > size, got resize={self.resize}, size={self.size}"
             )
 
@@ -106,7 +107,7 @@ def deepest(model: str, layers) -> str:
     order = get_spec(model).layers
     unknown = [layer for layer in layers if layer not in order]
     if unknown:
-        raise ValueError(f"unknown {model} layer {unknown[0]!r}; valid: {', '.join(order)}")
+        raise InputError(f"unknown {model} layer {unknown[0]!r}; valid: {', '.join(order)}")
     return max(layers, key=order.index)
 
 
@@ -170,7 +171,7 @@ def run_batches(
             progress(n_valid)
     host = jax.device_get([out for out, _ in outputs])
     if not outputs:
-        raise ValueError("no images to extract features from")
+        raise InputError("no images to extract features from")
     return {
         layer: np.concatenate([out[i][:n] for out, (_, n) in zip(host, outputs)])
         for i, layer in enumerate(layers)

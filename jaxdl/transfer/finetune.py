@@ -11,6 +11,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from jaxdl.errors import InputError
 from jaxdl.layers import FLAX, Layers
 from jaxdl.models import get_model
 from jaxdl.train import loop
@@ -131,7 +132,7 @@ def finetune(
     )
     missing = [name for name in trainable if name not in params]
     if missing:
-        raise ValueError(
+        raise InputError(
             f"cannot fine-tune {missing[0]!r}: not a parameter of {model} ({', '.join(params)})"
         )
     steps_per_epoch = len(images) // batch_size

@@ -14,6 +14,7 @@ the grey image in [0, 1] directly. That is exact for a first convolution without
 
 import jax.numpy as jnp
 
+from jaxdl.errors import InputError
 from jaxdl.imagenet import Normalization
 from jaxdl.models import get_spec
 
@@ -33,7 +34,7 @@ def fold_grey(params, layer: str, norm: Normalization | None = None):
     conv = params[layer]
     kernel, bias = conv["kernel"], conv["bias"]
     if kernel.shape[-2] != 3:
-        raise ValueError(
+        raise InputError(
             f"{layer}: expected an RGB kernel (kh, kw, 3, O), got {tuple(kernel.shape)}"
         )
     if norm is None:
