@@ -7,7 +7,6 @@ import hashlib
 import json
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 from typing import Callable
 
@@ -21,7 +20,7 @@ from jaxdl.errors import InputError
 from jaxdl.interpret import ModuleLogits
 from jaxdl.layers import FLAX, Layers
 from jaxdl.models import MODELS, get_model, get_spec
-from jaxdl.weights import META_KEY, load_params
+from jaxdl.models.published import WEIGHTS, is_name, load_named
 
 KERNEL_CHOICES = ("auto", "cpu", "flax")
 
@@ -54,14 +53,6 @@ def pick_kernels(choice: str = "auto") -> Kernels:
     return Kernels("cpu", cpu.LAYERS, cpu.normal)
 
 
-# the ImageNet weights in the data folder, per architecture
-DATA_WEIGHTS = {
-    "squeezenet1_1": "weights/squeezenet1_1_onnx_zoo",
-    "squeezenet1_0_caffe": "weights/squeezenet1_0_deep_compression/"
-    "squeezenet_v1.0_deepcompression_decoded.npz",
-}
-
-
 def add_model_args(parser, default_model="squeezenet1_1"):
     """--model, --weights, --data, --resample and --kernels, shared by every command that runs
     an ImageNet network."""
@@ -76,9 +67,12 @@ def add_model_args(parser, default_model="squeezenet1_1"):
     )
     parser.add_argument(
         "--weights",
-        help="converted .npz (python -m weights_convert) or a source checkpoint: torchvision "
-        ".pth/.safetensors/.npz, ONNX-zoo .npy folder or .onnx (default: the data folder's "
-        "weights of --model, for " + ", ".join(DATA_WEIGHTS) + ")",
+        help="published weights by name: imagenet (the model's default), or a tag: "
+        + "; ".join(f"{m}: {', '.join(tags)}" for m, tags in WEIGHTS.items())
+        + " (downloaded once, hash-checked, cached in $JAXDL_HOME); or a path: a converted "
+        ".npz (python -m weights_convert) or a source checkpoint (torchvision .pth/"
+        ".safetensors/.npz, ONNX-zoo .npy folder or .onnx) (default: the data folder's copy "
+        "of published weights of --model when there, else imagenet)",
     )
     parser.add_argument("--data", help="data folder (default: $JAXDL_DATA or ../shared/data)")
     parser.add_argument(
@@ -102,43 +96,29 @@ def add_kernels_arg(parser) -> None:
     )
 
 
-def default_weights(model: str, data) -> Path | None:
-    """The data folder's weights of ``model`` (``DATA_WEIGHTS``), when there."""
+def default_weights(model: str, data=None) -> str:
+    """The weights of ``model`` when none are named: published weights whose copy the data
+    folder holds (SqueezeNet 1.1's ONNX-zoo files, the study's own), else "imagenet"."""
     from jaxdl.paths import data_root
 
     root = data_root(data)
-    if model in DATA_WEIGHTS and root is not None and (root / DATA_WEIGHTS[model]).exists():
-        return root / DATA_WEIGHTS[model]
-    return None
+    for tag, source in WEIGHTS.get(model, {}).items():
+        if root is not None and source.data_path and (root / source.data_path).exists():
+            return tag
+    return "imagenet"
 
 
-def load_weights(model: str, weights, data=None):
-    """``(params, meta)`` from a converted jaxdl file, or converted on the fly from a source
-    checkpoint (torchvision .pth/.safetensors/.npz, ONNX-zoo .npy folder or .onnx); without
-    ``weights`` the data folder's weights of ``model``."""
+def load_weights(model: str, weights=None, data=None):
+    """``(params, meta)`` of ``model``: ``weights`` names published weights (``is_name``) or is
+    a path (``weights_convert.load_any``); None: ``default_weights``. Named weights are
+    fetched with a progress bar on a terminal."""
+    from weights_convert import load_any
+
     get_spec(model)  # validates the name
     weights = weights or default_weights(model, data)
-    if weights is None:
-        raise InputError(
-            f"--weights is required for {model}: a converted .npz or a source checkpoint "
-            "(the data folder holds none for it)"
-        )
-    path = Path(weights)
-    if path.is_file() and _is_jaxdl_npz(path):
-        return load_params(path, model)
-    from weights_convert import convert_file
-
-    return convert_file(model, path)
-
-
-def _is_jaxdl_npz(path: Path) -> bool:
-    """Whether ``path`` (any name) is a converted file: an .npz holding jaxdl's metadata or Flax
-    names ('conv1/kernel'; torchvision keys have dots)."""
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            return META_KEY in data.files or any(name.endswith("/kernel") for name in data.files)
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile):
-        return False  # not an .npz: the converter reads it, or reports the damaged file
+    if is_name(weights):
+        return load_named(model, weights, progress=sys.stderr.isatty(), data=data)
+    return load_any(model, weights)
 
 
 def preprocessing(meta: dict) -> dict:
@@ -266,9 +246,13 @@ def sha256_of(path) -> str:
     return digest.hexdigest()
 
 
-def weights_record(path) -> dict:
-    """The weights a chapter used: path and sha256, for its results."""
-    return {"path": str(path), "sha256": sha256_of(path)}
+def weights_record(path, meta: dict | None = None) -> dict:
+    """The weights a chapter used, for its results: path and sha256, and for published weights
+    their name, URL and pinned sha256."""
+    record = {"path": str(path), "sha256": sha256_of(path)}
+    if meta and meta.get("weights"):
+        record.update({k: meta.get(k) for k in ("weights", "url", "pins")})
+    return record
 
 
 class StepBar:

@@ -1,8 +1,9 @@
 """``jaxdl reproduce`` (and ``jaxdl demo`` = ``reproduce --quick``): every chapter, one report.
 
 Chapters run in order with their default configs (``--quick``: their fast settings);
-finished chapters (a ``DONE`` marker in their folder) are re-used, so an interrupted run
-continues where it stopped. A chapter whose real data is missing runs on embedded data
+finished chapters (a ``DONE`` marker in their folder) are re-used and a training chapter
+stopped part-way resumes from its checkpoints, so an interrupted run continues where it
+stopped. A chapter whose real data is missing runs on embedded data
 and the report says so.
 """
 
@@ -27,52 +28,83 @@ from experiments.runner import (
     CHAPTERS,
     is_done,
     missing_data,
+    published_folder,
     resolve_data,
     run_experiment,
     summary_line,
 )
 from jaxdl.errors import InputError
+from jaxdl.paths import home
 
 VGG16_PATTERNS = ("vgg16*.npz", "vgg16*.pth", "vgg16*.safetensors")
 
 
 def find_vgg16(weights_dir: Path | None) -> Path | None:
-    if weights_dir is None or not weights_dir.is_dir():
-        return None
-    found = sorted(p for pattern in VGG16_PATTERNS for p in weights_dir.glob(pattern))
-    return found[0] if found else None
+    """VGG16 weights in ``weights_dir``, else the converted published ones in the cache
+    (``jaxdl.models.pretrained("vgg16")`` puts them there); None when neither has them."""
+    found = []
+    if weights_dir is not None and weights_dir.is_dir():
+        found = sorted(p for pattern in VGG16_PATTERNS for p in weights_dir.glob(pattern))
+    cached = home() / "converted" / "vgg16-torchvision.npz"
+    return found[0] if found else (cached if cached.is_file() else None)
 
 
 def same_config(workdir: Path, config) -> bool:
-    """Whether the finished run in ``workdir`` used ``config`` (so its results can be re-used)."""
-    saved = json.loads((workdir / "config.json").read_text())["config"]
-    return saved == json.loads(json.dumps(dataclasses.asdict(config)))
+    """Whether the run in ``workdir`` used ``config`` (its ``resume`` switch aside), so its
+    results can be re-used or its checkpoints continued."""
+
+    def settings(values: dict) -> dict:
+        return {k: v for k, v in values.items() if k != "resume"}
+
+    try:
+        saved = json.loads((workdir / "config.json").read_text())["config"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return settings(saved) == settings(json.loads(json.dumps(dataclasses.asdict(config))))
+
+
+def resumable(workdir: Path, config) -> bool:
+    """Whether ``workdir`` holds an unfinished run of ``config`` with checkpoints to resume."""
+    return (
+        hasattr(config, "resume")
+        and not is_done(workdir)
+        and (workdir / "config.json").is_file()
+        and same_config(workdir, config)
+        and any(p.name.isdigit() for p in (workdir / "checkpoints").glob("**/*"))
+    )
 
 
 def plan(
     data: Path | None, weights_dir: Path | None, quick: bool, explicit_data: bool = False, only=None
 ):
-    """[(folder name, chapter, config)] and the notes saying what runs on what; an explicit
-    ``--data`` lacking a chapter's data is an error."""
+    """[(folder name, chapter, config, data folder)] and the notes saying what runs on what; an
+    explicit ``--data`` lacking a chapter's data is an error; without one, a chapter whose data
+    the default folder lacks runs on the published files (``published_folder``) where they can
+    be had, else on embedded data."""
     notes, runs = [], []
     for chapter, module_name in CHAPTERS.items():
         module = importlib.import_module(module_name)
         config = module.quick(module.Config()) if quick else module.Config()
+        folder = data
         missing = missing_data(chapter, data)
         if missing and explicit_data and (not only or chapter in only):
             raise InputError(
                 f"--data {data} lacks {', '.join(missing)}, which the {chapter} chapter "
                 "needs (README, 'Data layout'); leave out --data to run on embedded data"
             )
+        wanted = missing and (not only or chapter in only)
+        if wanted and (fetched := published_folder(chapter)) is not None:
+            folder, missing = fetched, []
+            notes.append(f"{chapter}: the published data, cached in {fetched}")
         if missing:
             notes.append(
                 f"{chapter}: {', '.join(missing)} not found in {data or 'any data folder'}: "
                 "ran on embedded data; pass --data DIR holding them to use the real data"
             )
-        runs.append((chapter, chapter, config))
+        runs.append((chapter, chapter, config, folder))
         # a chapter's further runs answering the practical's questions (the GAN's, say)
         variants = getattr(module, "study_variants", lambda _: {})(config)
-        runs += [(folder, chapter, variant) for folder, variant in variants.items()]
+        runs += [(name, chapter, variant, folder) for name, variant in variants.items()]
     vgg16 = find_vgg16(weights_dir)
     if "transfer" in CHAPTERS and vgg16 is not None:
         module = importlib.import_module(CHAPTERS["transfer"])
@@ -82,6 +114,7 @@ def plan(
                 "transfer_vgg16",
                 "transfer",
                 dataclasses.replace(config, model="vgg16", weights=str(vgg16)),
+                next((r[3] for r in runs if r[1] == "transfer"), data),
             )
         )
     else:
@@ -115,7 +148,7 @@ def reproduce(
         progress(note)
     out.mkdir(parents=True, exist_ok=True)
     chapters, summary = [], {}
-    for folder, chapter, config in runs:
+    for folder, chapter, config, chapter_data in runs:
         if only and chapter not in only:
             continue
         workdir = out / folder
@@ -123,11 +156,15 @@ def reproduce(
             results = json.loads((workdir / "results.json").read_text())
             progress(f"{folder}: finished earlier, re-using {workdir / 'results.json'}")
         else:
-            progress(f"{folder}: running ({'quick' if quick else 'full'} config)")
+            resume = resumable(workdir, config)
+            mode = "resuming" if resume else "running"
+            progress(f"{folder}: {mode} ({'quick' if quick else 'full'} config)")
             module = importlib.import_module(CHAPTERS[chapter])
-            # a folder that holds no finished run of this config is replaced, never trained into
+            # any other folder than a run of this config is replaced, never trained into
+            if resume:
+                config = dataclasses.replace(config, resume=True)
             results = run_experiment(
-                chapter, module.run, config, workdir, data, kernels, force=True
+                chapter, module.run, config, workdir, chapter_data, kernels, force=not resume
             )
             progress(summary_line(folder, workdir, results))
         results["config"] = json.loads((workdir / "config.json").read_text())["config"]

@@ -28,6 +28,8 @@ from experiments.common import (
     write_json,
 )
 from experiments.lock import is_lock_file, run_lock
+from jaxdl import hub
+from jaxdl.data import published
 from jaxdl.errors import InputError
 from jaxdl.options import help_of
 from jaxdl.paths import data_root
@@ -211,10 +213,35 @@ def resolve_data(explicit) -> tuple[Path | None, bool]:
     return data_root(), False
 
 
+def published_folder(chapter: str) -> Path | None:
+    """``$JAXDL_HOME/data`` when it holds every file ``chapter`` reads, downloading the pinned
+    files it lacks (``jaxdl.data.published``; never with ``JAXDL_OFFLINE=1``); None when a file
+    is not published (MNIST-M, 15-Scene) or cannot be had, saying why on stderr."""
+    needed = REQUIRES.get(chapter, ())
+    home = published.data_home()
+    if not needed or any(path not in published.BY_PATH for path in needed):
+        return None
+    if all((home / path).exists() for path in needed):
+        return home
+    if hub.offline():
+        return None
+    print(
+        f"jaxdl: {chapter}: downloading {', '.join(needed)} (at most "
+        f"{published.megabytes(needed):.0f} MB) into {home}",
+        file=sys.stderr,
+    )
+    try:
+        return published.fetch_data(needed, progress=sys.stderr.isatty())
+    except InputError as e:
+        print(f"jaxdl: {chapter}: {e}", file=sys.stderr)
+        return None
+
+
 def chapter_data(chapter: str, explicit) -> Path | None:
     """The data folder a chapter runs on: an explicit ``--data`` must hold the chapter's data (an
-    error naming what is missing); otherwise, where the default folder lacks it, the chapter
-    runs on embedded data and this says so on stderr before it starts."""
+    error naming what is missing); otherwise the default folder, else the published files
+    (``published_folder``), else the chapter runs on embedded data, which this says on stderr
+    before it starts."""
     data, given = resolve_data(explicit)
     missing = missing_data(chapter, data)
     if missing and given:
@@ -222,6 +249,8 @@ def chapter_data(chapter: str, explicit) -> Path | None:
             f"--data {data} lacks {', '.join(missing)}, which the {chapter} chapter "
             "needs (README, 'Data layout'); leave out --data to run on embedded data"
         )
+    if missing and (fetched := published_folder(chapter)) is not None:
+        data, missing = fetched, []
     if missing:
         where = data or "no data folder ($JAXDL_DATA or ../shared/data)"
         print(

@@ -29,8 +29,16 @@ def data_file(relative: str, explicit=None) -> Path | None:
     return root / relative
 
 
+def home() -> Path:
+    """Where downloaded and converted published files are kept: ``$JAXDL_HOME``, else
+    ``$XDG_CACHE_HOME/jaxdl``, else ``~/.cache/jaxdl``."""
+    if os.environ.get("JAXDL_HOME"):
+        return Path(os.environ["JAXDL_HOME"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "jaxdl"
+
+
 def cache_dir(explicit=None, sub: str = "") -> Path:
     """Where computed artefacts are cached: ``explicit``, else ``$JAXDL_CACHE``, else
-    ``~/.cache/jaxdl``; ``sub`` names a sub-folder (e.g. "features")."""
-    root = Path(os.environ.get("JAXDL_CACHE") or Path.home() / ".cache" / "jaxdl")
+    ``home()``; ``sub`` names a sub-folder (e.g. "features")."""
+    root = Path(os.environ.get("JAXDL_CACHE") or home())
     return Path(explicit) if explicit else root / sub

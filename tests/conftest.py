@@ -40,6 +40,12 @@ def assert_gradients_match(actual, desired, atol=1e-5, max_fraction=0.1):
     )
 
 
+@pytest.fixture
+def embedded(monkeypatch, tmp_path):
+    """No real data: chapters fall back to embedded data (as offline)."""
+    monkeypatch.setenv("JAXDL_DATA", str(tmp_path / "no-data"))
+
+
 @pytest.fixture(scope="session")
 def data_dir():
     """../shared/data or $JAXDL_DATA; tests needing it skip when it is absent."""
@@ -81,17 +87,23 @@ def torch():
 
 @pytest.fixture(autouse=True, scope="session")
 def _private_cache(tmp_path_factory):
-    """Tests never read or fill the user's ~/.cache/jaxdl: each session starts with an empty
-    cache."""
+    """Tests never read or fill the user's ~/.cache/jaxdl (each session starts with an empty
+    cache and home) and never reach the network: JAXDL_OFFLINE=1, which the loopback-server
+    tests lift for themselves."""
     import os
 
-    previous = os.environ.get("JAXDL_CACHE")
-    os.environ["JAXDL_CACHE"] = str(tmp_path_factory.mktemp("jaxdl_cache"))
+    settings = {
+        "JAXDL_CACHE": str(tmp_path_factory.mktemp("jaxdl_cache")),
+        "JAXDL_HOME": str(tmp_path_factory.mktemp("jaxdl_home")),
+        "JAXDL_OFFLINE": "1",
+        "JAXDL_WEIGHTS_MIRROR": None,
+    }
+    previous = {name: os.environ.get(name) for name in settings}
+    for name, value in settings.items():
+        os.environ.pop(name, None) if value is None else os.environ.__setitem__(name, value)
     yield
-    if previous is None:
-        os.environ.pop("JAXDL_CACHE")
-    else:
-        os.environ["JAXDL_CACHE"] = previous
+    for name, value in previous.items():
+        os.environ.pop(name, None) if value is None else os.environ.__setitem__(name, value)
 
 
 def random_params(model, x, seed=0):

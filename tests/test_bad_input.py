@@ -1,12 +1,13 @@
 """Bad input and faults through the ``jaxdl`` command: each is refused before any work with exit
 2 and one ``jaxdl: error:`` line naming the file or value and what was expected (no traceback),
-and never damages or mixes a run folder. Plus the image-decoding rules (16-bit, truncated,
-oversized files) and the config bounds behind them."""
+and never damages or mixes a run folder; arrays are checked where they enter. Plus the
+image-decoding rules (16-bit, truncated, oversized files) and the config bounds behind them."""
 
 import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,8 +16,10 @@ from PIL import Image
 from experiments.cli import main
 from experiments.configs.dann import DannConfig
 from experiments.configs.gan import GANConfig
+from jaxdl.data import checks
 from jaxdl.data.images import load_image
 from jaxdl.data.scene15 import load_scene15
+from jaxdl.errors import InputError
 
 QUICK_DANN = [
     "run",
@@ -52,12 +55,6 @@ def error_line(capsys, argv) -> str:
     errors = [line for line in err if line.startswith("jaxdl: error: ")]
     assert len(errors) == 1 and "Traceback" not in "\n".join(err), err
     return errors[0]
-
-
-@pytest.fixture
-def embedded(monkeypatch, tmp_path):
-    """No real data: chapters fall back to embedded data (as offline)."""
-    monkeypatch.setenv("JAXDL_DATA", str(tmp_path / "no-data"))
 
 
 def finished_run(folder, experiment="dann"):
@@ -359,3 +356,126 @@ def test_bad_inputs_through_the_cli_are_one_line_errors(argv, message, bad_files
         argv += ["--out", str(folder / "never")]
     assert message in error_line(capsys, argv)
     assert not (folder / "never").exists()
+
+
+# Arrays are checked where they enter (jaxdl.data.checks): each row was a wrong result with
+# exit 0 or a traceback before.
+
+
+def mnist_folder(tmp_path: Path, **arrays) -> Path:
+    """A data folder whose mnist/mnist.npz holds a small MNIST, with ``arrays`` replaced (None:
+    left out)."""
+    rng = np.random.default_rng(0)
+    base = {
+        "x_train": rng.integers(0, 256, (256, 28, 28), dtype=np.uint8),
+        "y_train": np.arange(256) % 10,
+        "x_test": rng.integers(0, 256, (64, 28, 28), dtype=np.uint8),
+        "y_test": np.arange(64) % 10,
+    }
+    base.update(arrays)
+    folder = tmp_path / "data"
+    (folder / "mnist").mkdir(parents=True)
+    np.savez(folder / "mnist" / "mnist.npz", **{k: v for k, v in base.items() if v is not None})
+    return folder
+
+
+def label_value(value):
+    labels = np.arange(256) % 10
+    labels[7] = value
+    return labels
+
+
+@pytest.mark.parametrize(
+    "arrays, message",
+    [
+        ({"y_train": label_value(12)}, "train y: label y[7] = 12 is outside 0..9"),
+        ({"y_train": label_value(-1)}, "train y: label y[7] = -1 is outside 0..9"),
+        (
+            {"x_train": np.full((256, 28, 28), 255.0, np.float32)},
+            "train x: float pixels in [255, 255]; expected uint8 0..255 or float in [0, 1]",
+        ),
+        ({"x_train": np.full((256, 28, 28), np.nan, np.float32)}, "pixels are NaN or infinite"),
+        ({"y_train": None}, "no array 'y_train' in it"),
+        ({"y_train": np.arange(200) % 10}, "200 labels for 256 images"),
+        (
+            {"x_train": np.zeros((256, 28, 28, 3), np.uint8)},
+            "expected images of shape (N, 28, 28), got (256, 28, 28, 3)",
+        ),
+    ],
+)
+def test_bad_mnist_arrays_are_one_line_errors(arrays, message, tmp_path, capsys):
+    data = mnist_folder(tmp_path, **arrays)
+    line = error_line(
+        capsys, ["run", "gan", "--conditional", "--quick", "--data", data, "--out", tmp_path / "r"]
+    )
+    assert message in line and str(data / "mnist" / "mnist.npz") in line
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [(b"", "not a readable .npz"), ("truncated", "not a readable .npz")],
+)
+def test_an_empty_or_truncated_mnist_file_is_one_line(content, message, tmp_path, capsys):
+    data = mnist_folder(tmp_path)
+    path = data / "mnist" / "mnist.npz"
+    path.write_bytes(content if isinstance(content, bytes) else path.read_bytes()[:3000])
+    line = error_line(capsys, ["run", "gan", "--quick", "--data", data, "--out", tmp_path / "r"])
+    assert message in line and str(path) in line
+
+
+def test_float_mnist_m_images_are_checked_at_the_door(tmp_path, capsys):
+    """MNIST-M in float: [0, 1] is converted (round(255 x)), 0..255 refused in one line."""
+    from jaxdl.data.mnist_m import load_mnist_m
+
+    data = mnist_folder(tmp_path)
+    (data / "mnist_m").mkdir()
+    rng = np.random.default_rng(1)
+    pixels = rng.integers(0, 256, (32, 32, 32, 3), dtype=np.uint8)
+    labels = np.arange(32) % 10
+    arrays = {"y_train": labels, "y_test": labels}
+    np.savez(
+        data / "mnist_m" / "mnist_m.npz", x_train=pixels / 255.0, x_test=pixels / 255.0, **arrays
+    )
+    x, y = load_mnist_m(data / "mnist_m" / "mnist_m.npz")
+    np.testing.assert_array_equal(x, pixels)
+    assert x.dtype == np.uint8 and y.dtype == np.int64
+    np.savez(
+        data / "mnist_m" / "mnist_m.npz",
+        x_train=pixels.astype(np.float32),
+        x_test=pixels.astype(np.float32),
+        **arrays,
+    )
+    line = error_line(capsys, ["run", "dann", "--quick", "--data", data, "--out", tmp_path / "r"])
+    assert "mnist_m.npz: train x: float pixels in [0, 255]" in line
+
+
+@pytest.mark.parametrize(
+    "images, message",
+    [
+        (np.full((2, 16, 16, 3), 200.0, np.float32), "float pixels in [200, 200]"),
+        (np.full((2, 16, 16, 3), np.nan, np.float32), "pixels are NaN or infinite"),
+    ],
+)
+def test_float_or_nan_npz_images_are_refused_by_saliency_and_predict(
+    images, message, tmp_path, capsys
+):
+    from tests.test_cli_predict import random_weights
+
+    weights = random_weights(tmp_path)
+    np.savez(tmp_path / "x.npz", X=images, y=np.array([1, 2]))
+    for command in (["saliency"], ["predict"]):
+        line = error_line(capsys, [*command, tmp_path / "x.npz", "--weights", weights])
+        assert f"{tmp_path / 'x.npz'}: 'X': " in line and message in line
+
+
+def test_npz_images_in_0_1_equal_their_uint8_form():
+    from experiments.common import read_inputs
+
+    pixels = np.random.default_rng(0).integers(0, 256, (3, 8, 8, 3), dtype=np.uint8)
+    assert np.array_equal(checks.images_uint8(pixels / 255.0, "x"), pixels)
+    assert np.array_equal(checks.images_uint8(pixels.astype(np.int64), "x"), pixels)
+    with pytest.raises(InputError, match="integer pixels in 0..300"):
+        checks.images_uint8(np.array([0, 300]), "x")
+    with pytest.raises(InputError, match="expected integer class labels"):
+        checks.labels_in_range(np.array([0.5]), "y", classes=10)
+    assert read_inputs  # the CLI's reader goes through these checks (tested above)

@@ -17,8 +17,7 @@ import numpy as np
 import pytest
 
 from experiments.cli import main
-from jaxdl.data import checks
-from jaxdl.errors import InputError
+from tests.test_bad_input import error_line
 
 ROOT = Path(__file__).resolve().parents[1]
 GAN = [
@@ -63,20 +62,6 @@ DANN = [
     "--test-size",
     "64",
 ]
-
-
-def error_line(capsys, argv) -> str:
-    """Run a command that must be refused: exit 2, one stderr line, no traceback."""
-    assert main([str(a) for a in argv]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    errors = [line for line in err if line.startswith("jaxdl: error: ")]
-    assert len(errors) == 1 and "Traceback" not in "\n".join(err), err
-    return errors[0]
-
-
-@pytest.fixture
-def embedded(monkeypatch, tmp_path):
-    monkeypatch.setenv("JAXDL_DATA", str(tmp_path / "no-data"))
 
 
 def snapshot(folder: Path) -> dict:
@@ -135,6 +120,7 @@ def wait_for(path: Path, process: subprocess.Popen, timeout: float = 300) -> Non
         time.sleep(0.02)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("chapter", ["gan", "dann"])
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
 def test_a_two_seed_run_stopped_or_killed_resumes_to_the_uninterrupted_numbers(
@@ -207,11 +193,28 @@ def test_inside_a_loop_a_signal_waits_for_the_step_and_a_second_exits_at_once(mo
     assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
 
 
+def finished_gan(folder: Path, argv) -> Path:
+    """A folder as a finished GAN run of ``argv`` leaves it (its checkpoints stand-ins)."""
+    from experiments import configs
+    from experiments.cli import build_parser
+    from experiments.configs.gan import GANConfig
+    from experiments.gan import quick
+    from experiments.runner import config_from_args
+
+    config = config_from_args(GANConfig, build_parser().parse_args(argv), quick)
+    (folder / "checkpoints" / "seeds0" / "200").mkdir(parents=True)
+    (folder / "config.json").write_text(
+        json.dumps({"experiment": "gan", "config": configs.to_dict(config)})
+    )
+    (folder / "results.json").write_text("{}")
+    (folder / "DONE").write_text("ok\n")
+    return folder
+
+
 def test_a_resume_that_changes_the_config_is_refused_and_leaves_the_run_untouched(
-    whole_runs, tmp_path, capsys, embedded
+    tmp_path, capsys, embedded
 ):
-    out = tmp_path / "run"
-    shutil.copytree(whole_runs["folder"] / "gan", out)
+    out = finished_gan(tmp_path / "run", GAN)
     before = snapshot(out)
     line = error_line(capsys, [*GAN, "--steps", "300", "--lr-d", "0.01", "--out", out, "--resume"])
     assert "--lr-d 0.0002 -> 0.01" in line and "--steps" not in line.split("may change")[0]
@@ -222,6 +225,7 @@ def test_a_resume_that_changes_the_config_is_refused_and_leaves_the_run_untouche
     assert snapshot(out) == before  # DONE, config.json and results.json as they were
 
 
+@pytest.mark.slow
 def test_a_resume_with_more_steps_is_recorded(whole_runs, tmp_path, capsys, embedded):
     out = tmp_path / "run"
     shutil.copytree(whole_runs["folder"] / "gan", out)
@@ -309,6 +313,7 @@ def small_disk(path: Path, size: str):
         subprocess.run(["umount", "-l", str(path)], check=False)
 
 
+@pytest.mark.slow
 def test_a_full_disk_is_one_line_and_the_last_checkpoint_stays_usable(
     whole_runs, tmp_path, capsys, embedded
 ):
@@ -351,125 +356,6 @@ def test_a_bug_shows_its_traceback_and_debug_shows_any(monkeypatch, tmp_path, ca
     assert main(["run", "gan", "--set", "stepz=1", "--debug", "--out", str(tmp_path / "b")]) == 2
     err = capsys.readouterr().err
     assert "Traceback" in err and err.strip().splitlines()[-1].startswith("jaxdl: error: ")
-
-
-def mnist_folder(tmp_path: Path, **arrays) -> Path:
-    """A data folder whose mnist/mnist.npz holds a small MNIST, with ``arrays`` replaced (None:
-    left out)."""
-    rng = np.random.default_rng(0)
-    base = {
-        "x_train": rng.integers(0, 256, (256, 28, 28), dtype=np.uint8),
-        "y_train": np.arange(256) % 10,
-        "x_test": rng.integers(0, 256, (64, 28, 28), dtype=np.uint8),
-        "y_test": np.arange(64) % 10,
-    }
-    base.update(arrays)
-    folder = tmp_path / "data"
-    (folder / "mnist").mkdir(parents=True)
-    np.savez(folder / "mnist" / "mnist.npz", **{k: v for k, v in base.items() if v is not None})
-    return folder
-
-
-def label_value(value):
-    labels = np.arange(256) % 10
-    labels[7] = value
-    return labels
-
-
-@pytest.mark.parametrize(
-    "arrays, message",
-    [
-        ({"y_train": label_value(12)}, "train y: label y[7] = 12 is outside 0..9"),
-        ({"y_train": label_value(-1)}, "train y: label y[7] = -1 is outside 0..9"),
-        (
-            {"x_train": np.full((256, 28, 28), 255.0, np.float32)},
-            "train x: float pixels in [255, 255]; expected uint8 0..255 or float in [0, 1]",
-        ),
-        ({"x_train": np.full((256, 28, 28), np.nan, np.float32)}, "pixels are NaN or infinite"),
-        ({"y_train": None}, "no array 'y_train' in it"),
-        ({"y_train": np.arange(200) % 10}, "200 labels for 256 images"),
-        (
-            {"x_train": np.zeros((256, 28, 28, 3), np.uint8)},
-            "expected images of shape (N, 28, 28), got (256, 28, 28, 3)",
-        ),
-    ],
-)
-def test_bad_mnist_arrays_are_one_line_errors(arrays, message, tmp_path, capsys):
-    data = mnist_folder(tmp_path, **arrays)
-    line = error_line(
-        capsys, ["run", "gan", "--conditional", "--quick", "--data", data, "--out", tmp_path / "r"]
-    )
-    assert message in line and str(data / "mnist" / "mnist.npz") in line
-
-
-@pytest.mark.parametrize(
-    "content, message",
-    [(b"", "not a readable .npz"), ("truncated", "not a readable .npz")],
-)
-def test_an_empty_or_truncated_mnist_file_is_one_line(content, message, tmp_path, capsys):
-    data = mnist_folder(tmp_path)
-    path = data / "mnist" / "mnist.npz"
-    path.write_bytes(content if isinstance(content, bytes) else path.read_bytes()[:3000])
-    line = error_line(capsys, ["run", "gan", "--quick", "--data", data, "--out", tmp_path / "r"])
-    assert message in line and str(path) in line
-
-
-def test_float_mnist_m_images_are_checked_at_the_door(tmp_path, capsys):
-    """MNIST-M in float: [0, 1] is converted (round(255 x)), 0..255 refused in one line."""
-    from jaxdl.data.mnist_m import load_mnist_m
-
-    data = mnist_folder(tmp_path)
-    (data / "mnist_m").mkdir()
-    rng = np.random.default_rng(1)
-    pixels = rng.integers(0, 256, (32, 32, 32, 3), dtype=np.uint8)
-    labels = np.arange(32) % 10
-    arrays = {"y_train": labels, "y_test": labels}
-    np.savez(
-        data / "mnist_m" / "mnist_m.npz", x_train=pixels / 255.0, x_test=pixels / 255.0, **arrays
-    )
-    x, y = load_mnist_m(data / "mnist_m" / "mnist_m.npz")
-    np.testing.assert_array_equal(x, pixels)
-    assert x.dtype == np.uint8 and y.dtype == np.int64
-    np.savez(
-        data / "mnist_m" / "mnist_m.npz",
-        x_train=pixels.astype(np.float32),
-        x_test=pixels.astype(np.float32),
-        **arrays,
-    )
-    line = error_line(capsys, ["run", "dann", "--quick", "--data", data, "--out", tmp_path / "r"])
-    assert "mnist_m.npz: train x: float pixels in [0, 255]" in line
-
-
-@pytest.mark.parametrize(
-    "images, message",
-    [
-        (np.full((2, 16, 16, 3), 200.0, np.float32), "float pixels in [200, 200]"),
-        (np.full((2, 16, 16, 3), np.nan, np.float32), "pixels are NaN or infinite"),
-    ],
-)
-def test_float_or_nan_npz_images_are_refused_by_saliency_and_predict(
-    images, message, tmp_path, capsys
-):
-    from tests.test_cli_predict import random_weights
-
-    weights = random_weights(tmp_path)
-    np.savez(tmp_path / "x.npz", X=images, y=np.array([1, 2]))
-    for command in (["saliency"], ["predict"]):
-        line = error_line(capsys, [*command, tmp_path / "x.npz", "--weights", weights])
-        assert f"{tmp_path / 'x.npz'}: 'X': " in line and message in line
-
-
-def test_npz_images_in_0_1_equal_their_uint8_form():
-    from experiments.common import read_inputs
-
-    pixels = np.random.default_rng(0).integers(0, 256, (3, 8, 8, 3), dtype=np.uint8)
-    assert np.array_equal(checks.images_uint8(pixels / 255.0, "x"), pixels)
-    assert np.array_equal(checks.images_uint8(pixels.astype(np.int64), "x"), pixels)
-    with pytest.raises(InputError, match="integer pixels in 0..300"):
-        checks.images_uint8(np.array([0, 300]), "x")
-    with pytest.raises(InputError, match="expected integer class labels"):
-        checks.labels_in_range(np.array([0.5]), "y", classes=10)
-    assert read_inputs  # the CLI's reader goes through these checks (tested above)
 
 
 def test_likely_mistakes_warn_in_one_line(tmp_path, capsys):
@@ -518,3 +404,25 @@ def test_likely_mistakes_warn_in_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     warned = [line for line in err.splitlines() if line.startswith("jaxdl: warning: ")]
     assert len(warned) == 1 and "--eps 300 is in 0..255 pixel units" in warned[0], err
+
+
+def test_reproduce_resumes_a_chapter_stopped_part_way_and_reruns_any_other(tmp_path):
+    """``jaxdl reproduce`` continues an unfinished run of the same config from its checkpoints
+    (its ``resume`` switch aside) and re-runs a folder of another config or without them."""
+    from experiments import configs
+    from experiments.configs.gan import GANConfig
+    from experiments.reproduce import resumable, same_config
+
+    folder = tmp_path / "gan"
+    (folder / "checkpoints" / "seeds0" / "50").mkdir(parents=True)
+    config = GANConfig(steps=300)
+    saved = {"experiment": "gan", "config": configs.to_dict(config)}
+    (folder / "config.json").write_text(json.dumps(saved))
+    assert resumable(folder, config)
+    assert same_config(folder, GANConfig(steps=300, resume=True))
+    assert not resumable(folder, GANConfig(steps=400))
+    (folder / "DONE").write_text("ok\n")
+    assert not resumable(folder, config)  # finished: re-used instead
+    (folder / "DONE").unlink()
+    shutil.rmtree(folder / "checkpoints")
+    assert not resumable(folder, config)

@@ -1,10 +1,13 @@
 """Source checkpoint -> Flax params, with every shape checked against the architecture."""
 
+import zipfile
+from pathlib import Path
+
 import numpy as np
 
 from jaxdl import __version__
 from jaxdl.errors import InputError
-from jaxdl.weights import check_shapes, save_params
+from jaxdl.weights import META_KEY, check_shapes, load_params, save_params
 from weights_convert.mappings import MAPPINGS, detect_layout
 from weights_convert.sources import read_source, sha256
 
@@ -92,3 +95,22 @@ def convert_file(arch: str, source, out=None):
     if out is not None:
         meta = {**meta, "out": str(save_params(out, params, meta))}
     return params, meta
+
+
+def is_converted(path: Path) -> bool:
+    """Whether ``path`` (any name) is a converted file: an .npz holding jaxdl's metadata or Flax
+    names ('conv1/kernel'; torchvision keys have dots)."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return META_KEY in data.files or any(name.endswith("/kernel") for name in data.files)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+        return False  # not an .npz: the converter reads it, or reports the damaged file
+
+
+def load_any(arch: str, path):
+    """``(params, meta)`` of ``arch`` from a converted ``.npz``, or converted on the fly from a
+    source checkpoint (torchvision .pth/.safetensors/.npz, ONNX-zoo .npy folder or .onnx)."""
+    path = Path(path)
+    if path.is_file() and is_converted(path):
+        return load_params(path, arch)
+    return convert_file(arch, path)

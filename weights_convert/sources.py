@@ -1,13 +1,14 @@
 """Read a checkpoint into ``{name: float32 numpy array}``, never executing code from it.
 
-Formats: ``.pth``/``.pt`` (``torch.load(weights_only=True)``; needs torch), ``.safetensors``,
+Formats: ``.pth``/``.pt`` (both of PyTorch's formats, read without PyTorch by
+``weights_convert.torch_pickle``), ``.safetensors``,
 ``.npz`` (``allow_pickle=False``), a folder of one ``.npy`` per tensor (ONNX model zoo
 export), and ``.onnx`` (needs the ``onnx`` package).
 """
 
 import hashlib
 import pickle
-import re
+import struct
 import zipfile
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import numpy as np
 
 from jaxdl.errors import InputError
 from jaxdl.weights import read_npz
+from weights_convert.torch_pickle import UnsafePickle, load_state_dict
 
 
 class CorruptCheckpoint(Exception):
@@ -22,27 +24,16 @@ class CorruptCheckpoint(Exception):
 
 
 def _read_torch(path: Path) -> dict:
+    """A ``.pth`` state dict, read by ``torch_pickle`` (no PyTorch, no code from the file)."""
     try:
-        import torch
-    except ImportError:
+        return load_state_dict(path)
+    except UnsafePickle as e:
         raise InputError(
-            f"{path}: reading .pth needs torch (pip install 'jaxdl[torch]'), "
-            "or save the state dict as .safetensors/.npz"
-        ) from None
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as e:
-        found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(e))
-        what = f" ({found.group(1)})" if found else ""
-        raise InputError(
-            f"{path}: holds Python objects or code{what} besides tensors; refused unread "
+            f"{path}: holds Python objects or code ({e}) besides tensors; refused unread "
             "(only plain state dicts of tensors are loaded)"
         ) from None
-    except Exception as e:  # torch.load fails in many ways on non-checkpoints (KeyError, ...)
+    except (pickle.UnpicklingError, KeyError, IndexError, TypeError, ValueError, struct.error) as e:
         raise CorruptCheckpoint(f"{type(e).__name__}: {e}") from None
-    if isinstance(state, dict) and "state_dict" in state:
-        state = state["state_dict"]
-    return {k.removeprefix("module."): v.float().numpy() for k, v in state.items()}
 
 
 def _read_safetensors(path: Path) -> dict:

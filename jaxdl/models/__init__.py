@@ -58,8 +58,13 @@ def get_model(name: str, *, layers: Layers = FLAX, **overrides):
     return spec.build(**{**spec.kwargs, **overrides, "layers": layers})
 
 
+from jaxdl.models.published import WEIGHTS, Pretrained, pretrained  # noqa: E402
+
 __all__ = [
     "MODELS",
+    "WEIGHTS",
+    "Pretrained",
+    "pretrained",
     "ModelSpec",
     "get_model",
     "get_spec",

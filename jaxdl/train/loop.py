@@ -40,6 +40,10 @@ How a chapter uses it::
   caller; this module never prints).
 - Two optimisers (GAN: D then G in one step): keep ``params``/``opt_state`` as
   ``{"d": ..., "g": ...}``; batch-norm statistics go in ``state.extra``.
+- Preemption: where an entry point called ``jaxdl.train.preemption.install()``, SIGTERM or
+  SIGINT makes ``fit`` stop after the step in progress, save a checkpoint of it and raise
+  ``preemption.Preempted``; ``resume=True`` then continues from there. With several
+  processes, JAX's preemption sync point makes them all stop at the same step.
 - Several passes (e.g. fit one epoch, evaluate, continue): call ``fit`` again with the returned
   state and a larger ``num_steps``; the compiled step is reused.
 """
