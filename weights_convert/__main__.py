@@ -13,7 +13,8 @@ def main(argv=None):
         prog="python -m weights_convert",
         description="Convert an ImageNet checkpoint into jaxdl Flax params: OUT (.npz, no pickle) "
         "plus OUT's .json sidecar (architecture, source sha256, preprocessing).",
-        epilog="Sources: torchvision .pth (read without torch) / .safetensors / .npz with torchvision "
+        epilog="Sources: torchvision .pth (read without torch) / .safetensors / .npz with "
+        "torchvision "
         "keys; "
         "the ONNX-zoo SqueezeNet 1.1 as a folder of .npy files or an .onnx file (needs onnx); "
         "the Deep-Compression Caffe SqueezeNet 1.0 decoded .npz (arch squeezenet1_0_caffe).",
