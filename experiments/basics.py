@@ -143,7 +143,7 @@ def imagenet_sections(config: Config, workdir: Path, data: Path, kernels: Kernel
     numbers = {
         "top5_hits": int((indices == labels[:, None]).any(axis=1).sum()),
         "n_images": len(labels),
-        "weights": weights_record(weights),
+        "weights": weights_record(weights, config.model),
     }
     sections = [
         {

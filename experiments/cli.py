@@ -29,8 +29,16 @@ COMMAND_MODULES = (
 )
 
 
+class Parser(argparse.ArgumentParser):
+    """No abbreviated options (``--seed`` must not silently mean ``--seeds`` or fail as
+    ambiguous); every sub-command's parser is of this class too."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **{"allow_abbrev": False, **kwargs})
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="jaxdl",
         description="JAX/Flax experiments for four deep-learning practicals: transfer learning, "
         "visualising networks, domain adaptation, GANs. Every command ends by printing one JSON "

@@ -7,6 +7,7 @@ import hashlib
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -20,7 +21,7 @@ from jaxdl.errors import InputError
 from jaxdl.interpret import ModuleLogits
 from jaxdl.layers import FLAX, Layers
 from jaxdl.models import MODELS, get_model, get_spec
-from jaxdl.models.published import WEIGHTS, is_name, load_named
+from jaxdl.models.published import WEIGHTS, is_name, load_named, source_of
 
 KERNEL_CHOICES = ("auto", "cpu", "flax")
 
@@ -246,36 +247,54 @@ def sha256_of(path) -> str:
     return digest.hexdigest()
 
 
-def weights_record(path, meta: dict | None = None) -> dict:
-    """The weights a chapter used, for its results: path and sha256, and for published weights
-    their name, URL and pinned sha256."""
-    record = {"path": str(path), "sha256": sha256_of(path)}
-    if meta and meta.get("weights"):
-        record.update({k: meta.get(k) for k in ("weights", "url", "pins")})
-    return record
+def weights_record(weights, model: str) -> dict:
+    """The weights a chapter used, for its results: a path and its sha256, or published weights'
+    name, URL(s) and pinned sha256 (``jaxdl.models.WEIGHTS``)."""
+    if is_name(weights):
+        tag, source = source_of(model, weights)
+        return {
+            "weights": f"{model}:{tag}",
+            "url": source.files[0].url or None,
+            "sha256": [f"{p.filename} {p.sha256}" for p in source.files],
+        }
+    return {"path": str(weights), "sha256": sha256_of(weights)}
+
+
+def progress_bar(iterable=None, **kwargs):
+    """A tqdm bar (``leave=False``) on a terminal; where stderr is piped or a file, no frames,
+    only one line saying the stage (``desc``) started."""
+    from tqdm import tqdm
+
+    tty = sys.stderr.isatty()
+    if not tty:
+        print(f"jaxdl: {kwargs.get('desc', 'working')}", file=sys.stderr)
+    return tqdm(iterable, disable=not tty, leave=False, **kwargs)
 
 
 class StepBar:
     """A tqdm bar of training steps whose clock starts once the first step is done, so that
     step's compile time does not enter the rate or the ETA; ``bar(step)`` as a loop progress
-    callback, ``close()`` at the end."""
+    callback, ``close()`` at the end. Piped: a line when it starts and one when it ends."""
 
     def __init__(self, total: int, desc: str):
         self.total, self.desc, self.bar = total, desc, None
+        self.start, self.step = None, 0
 
     def __call__(self, step: int, record=None) -> None:
-        from tqdm import tqdm
-
         if self.bar is None:
-            self.bar = tqdm(
-                total=self.total, initial=step, desc=self.desc, unit="step", leave=False
-            )
+            self.start = time.perf_counter()
+            self.bar = progress_bar(total=self.total, initial=step, desc=self.desc, unit="step")
         else:
             self.bar.update(step - self.bar.n)
+        self.step = step
 
     def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
+        if self.bar is None:
+            return
+        self.bar.close()
+        if self.bar.disable:
+            seconds = time.perf_counter() - self.start
+            print(f"jaxdl: {self.desc}: step {self.step} in {seconds:.0f} s", file=sys.stderr)
 
 
 def run_info(kernels: Kernels | None = None) -> dict:

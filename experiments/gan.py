@@ -18,9 +18,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from tqdm import tqdm
 
-from experiments.common import Kernels, StepBar
+from experiments.common import Kernels, StepBar, progress_bar
 from experiments.configs.gan import GANConfig as Config
 from experiments.tables import write_table
 from jaxdl import stats, viz
@@ -317,8 +316,8 @@ def scorer(config: Config, x_train, y_train, x_test, y_test, shares=None):
             f"cached as {path}",
             file=sys.stderr,
         )
-    with tqdm(
-        total=epochs * (len(x_train28) // 128), desc="scoring classifier", unit="step", leave=False
+    with progress_bar(
+        total=epochs * (len(x_train28) // 128), desc="scoring classifier", unit="step"
     ) as bar:
         params, path, trained = quality.quality_classifier(
             x_train28, y_train, seed=SCORING_SEED, epochs=epochs, progress=bar.update

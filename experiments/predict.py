@@ -15,6 +15,7 @@ from experiments.common import (
     pick_kernels,
     preprocessing,
     print_result,
+    progress_bar,
     read_inputs,
     write_json,
 )
@@ -135,8 +136,10 @@ def evaluate_folder(
 
     top1 = top5 = n = 0
     start = time.perf_counter()
-    bar = tqdm(
-        total=len(paths), unit="img", desc="ImageNet accuracy", disable=not progress, leave=False
+    bar = (
+        progress_bar(total=len(paths), unit="img", desc="ImageNet accuracy")
+        if progress
+        else tqdm(disable=True)
     )
     for images, y in prefetch(decoded(), size=3):
         x = imagenet.normalize(jnp.asarray(images, jnp.float32) / 255.0, pre["norm"])

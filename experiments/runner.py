@@ -8,6 +8,7 @@ seed) and the ``DONE`` marker that lets ``jaxdl reproduce`` skip finished chapte
 """
 
 import argparse
+import dataclasses
 import datetime
 import importlib
 import json
@@ -263,6 +264,8 @@ def chapter_data(chapter: str, explicit) -> Path | None:
 
 
 def _show(value) -> str:
+    if value is None:
+        return "none"
     if isinstance(value, bool):
         return "on" if value else "off"
     if isinstance(value, tuple):
@@ -279,20 +282,28 @@ def add_config_args(parser, cls, title: str | None = None):
     )
     for name, field, kind in configs.leaf_fields(cls):
         default = _default_of(cls, name)
-        flag = "--" + name.replace(".", "-").replace("_", "-")
-        help_text = f"{help_of(field)} (default: {_show(default)})".lstrip()
+        flags = [_flag(name), *(["--seed"] if name == "seeds" else [])]
+        help_text = help_of(field)
+        if "(default:" not in help_text:  # said once, by the field's help where it says it
+            help_text = f"{help_text} (default: {_show(default)})".lstrip()
         if kind is bool:
             group.add_argument(
-                flag,
+                *flags,
                 dest=f"cfg.{name}",
                 action=argparse.BooleanOptionalAction,
                 default=None,
                 help=help_text,
             )
             continue
-        metavar = "A,B,..." if typing.get_origin(kind) is tuple else _metavar(kind)
+        choices = field.metadata.get("choices")
+        if typing.get_origin(kind) is tuple:
+            metavar = "A,B,..."
+            if choices and "one of" not in help_text:
+                help_text += f"; each one of {', '.join(map(str, choices))}"
+        else:
+            metavar = "{" + ",".join(map(str, choices)) + "}" if choices else _metavar(kind)
         group.add_argument(
-            flag,
+            *flags,
             dest=f"cfg.{name}",
             metavar=metavar,
             default=None,
@@ -330,12 +341,44 @@ def given_fields(args) -> dict:
 
 
 def config_from_args(cls, args, quick=None):
-    """Config from (in order) ``--config FILE``, ``--quick``, the per-field flags, ``--set``."""
+    """Config from (in order) ``--config FILE``, ``--quick``, the per-field flags, ``--set``; a
+    value out of its bounds is an error naming its flag."""
     config = configs.load(cls, args.config) if getattr(args, "config", None) else cls()
     if getattr(args, "quick", False) and quick is not None:
         config = quick(config)
-    config = configs.replace_fields(config, given_fields(args))
-    return configs.override(config, list(getattr(args, "set", None) or ()))
+    given, assignments = given_fields(args), list(getattr(args, "set", None) or ())
+    try:
+        config = configs.replace_fields(config, given)
+        return configs.override(config, assignments)
+    except InputError as e:
+        named = [*given, *(a.partition("=")[0] for a in assignments)]
+        raise InputError(_named_by_flag(str(e), cls, named)) from None
+
+
+def _named_by_flag(message: str, cls, given: dict) -> str:
+    """``message`` ("Setting.steps: expected ...", as ``check_fields`` names a field) with the
+    field's flag instead ("--paper-steps: expected ..."): the one given on the command line
+    where several configs share the class."""
+    head, sep, rest = message.partition(": ")
+    owner, _, leaf = head.rpartition(".")
+    if not sep or not owner:
+        return message
+    names = [n for n in _owned_by(cls) if _owned_by(cls)[n] == owner and n.split(".")[-1] == leaf]
+    chosen = [n for n in names if n in given] or names
+    return f"{_flag(chosen[0])}: {rest}" if chosen else message
+
+
+def _owned_by(cls, prefix: str = "") -> dict:
+    """``{dotted field name: the name of the dataclass that declares it}``."""
+    owners = {}
+    hints = typing.get_type_hints(cls)
+    for field in dataclasses.fields(cls):
+        kind = hints[field.name]
+        if dataclasses.is_dataclass(kind):
+            owners.update(_owned_by(kind, f"{prefix}{field.name}."))
+        else:
+            owners[f"{prefix}{field.name}"] = cls.__name__
+    return owners
 
 
 SKIP_IN_SUMMARY = ("wall_seconds", "devices", "seed", "runs")

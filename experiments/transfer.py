@@ -16,9 +16,14 @@ import time
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
-from experiments.common import Kernels, load_weights, preprocessing, weights_record
+from experiments.common import (
+    Kernels,
+    load_weights,
+    preprocessing,
+    progress_bar,
+    weights_record,
+)
 from experiments.configs.transfer import TransferConfig as Config
 from experiments.tables import write_table
 from jaxdl import viz
@@ -278,7 +283,7 @@ def extract(
     """Cached features of ``paths`` with a tqdm bar (images/s); returns (features, seconds,
     cached)."""
     start = time.perf_counter()
-    with tqdm(total=len(paths), desc=f"{label} features", unit="img", leave=False) as bar:
+    with progress_bar(total=len(paths), desc=f"{label} features", unit="img") as bar:
         features, cached = extract_features(
             config.model,
             params,
@@ -464,11 +469,10 @@ def finetuned(
     images = decode_files(splits[0].paths, pre, side=pre.resize or pre.size)
     shutil.rmtree(workdir / "finetune_ckpt", ignore_errors=True)  # a fresh run, not a resume
     (workdir / "finetune.jsonl").unlink(missing_ok=True)
-    with tqdm(
+    with progress_bar(
         total=config.finetune_epochs * (len(images) // config.batch_size),
         desc="fine-tune",
         unit="step",
-        leave=False,
     ) as bar:
         tuned, records = finetune(
             config.model,
@@ -546,7 +550,7 @@ def scene15_run(config: Config, workdir: Path, data: Path, kernels: Kernels) -> 
             "n_test": len(test),
             "skipped_files": len(dataset.skipped),
             "standard_split": dataset.standard_split,
-            "weights": weights_record(weights),
+            "weights": weights_record(weights, config.model),
             "data_source": "15-Scene",
         },
     )

@@ -14,9 +14,8 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
-from tqdm import tqdm
 
-from experiments.common import Kernels, weights_record
+from experiments.common import Kernels, progress_bar, weights_record
 from experiments.configs.visualize import VisualizeConfig as Config
 from experiments.interpret_figures import (
     eps_figure,
@@ -456,7 +455,7 @@ def run(config: Config, workdir: Path, data: Path | None, kernels: Kernels = Ker
             (attacks_section, val, {"tag": "_val"}),
             (one_pixel_section, val, {"tag": "_val", "limit": config.onepixel_val_images}),
         ]
-    bar = tqdm(jobs, desc="chapter 2", unit="section", leave=False)
+    bar = progress_bar(jobs, desc="chapter 2", unit="section")
     for section_fn, on, options in bar:
         name = section_fn.__name__.removesuffix("_section").replace("_", " ")
         bar.set_description(f"chapter 2: {name}" + (" (val_subset)" if options else ""))
@@ -475,7 +474,11 @@ def run(config: Config, workdir: Path, data: Path | None, kernels: Kernels = Ker
         "model": subject.name,
         **numbers,
         "imagenet_weights": imagenet_data,
-        "weights": weights_record(config.weights or data / WEIGHTS) if imagenet_data else None,
+        "weights": (
+            weights_record(config.weights or data / WEIGHTS, config.model)
+            if imagenet_data
+            else None
+        ),
         "figures": figures,
         "sections": sections,
     }

@@ -69,26 +69,60 @@ def finished_run(folder, experiment="dann"):
 @pytest.mark.parametrize(
     "flags, message",
     [
-        (["--paper-steps", "-5"], "Setting.steps: expected >= 1, got -5"),
+        (["--paper-steps", "-5"], "--paper-steps: expected >= 1, got -5"),
         (["--seeds", "0,0"], "seeds must be distinct"),
-        (["--seed-mode", "fast"], "DannConfig.seed_mode: expected one of auto, vmap, sequential"),
-        (["--checkpoint-every", "0"], "DannConfig.checkpoint_every: expected >= 1, got 0"),
-        (["--batch-size", "0"], "DannConfig.batch_size: expected >= 1, got 0"),
-        (["--eval-every", "0"], "DannConfig.eval_every: expected >= 1, got 0"),
+        (["--seed-mode", "fast"], "--seed-mode: expected one of auto, vmap, sequential"),
+        (["--checkpoint-every", "0"], "--checkpoint-every: expected >= 1, got 0"),
+        (["--batch-size", "0"], "--batch-size: expected >= 1, got 0"),
+        (["--eval-every", "0"], "--eval-every: expected >= 1, got 0"),
         (
             ["--paper-methods", "foo"],
-            "Setting.methods: expected one of source_only, dann, no_reversal, pseudo, self_train, "
+            "--paper-methods: expected one of source_only, dann, no_reversal, pseudo, self_train, "
             "target_only, got 'foo'",
         ),
         (
             ["--set", "strong.learning_rate=inf"],
-            "Setting.learning_rate: expected a finite number, got inf",
+            "--strong-learning-rate: expected a finite number, got inf",
         ),
     ],
 )
 def test_config_values_outside_their_bounds_are_refused(flags, message, tmp_path, capsys, embedded):
     assert message in error_line(capsys, ["run", "dann", "--out", tmp_path / "run", *flags])
     assert not (tmp_path / "run").exists()  # nothing created
+
+
+def test_the_seed_flag_is_not_ambiguous_and_abbreviations_are_refused(tmp_path, capsys, embedded):
+    """``--seed 3`` is ``--seeds 3`` (it was "ambiguous option"); an abbreviation is refused."""
+    from experiments.cli import build_parser
+
+    assert build_parser().parse_args(["run", "dann", "--seed", "3"]).__dict__["cfg.seeds"] == (3,)
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["run", "dann", "--paper-step", "3"])
+    assert "unrecognized arguments: --paper-step" in capsys.readouterr().err
+
+
+def test_help_lists_choices_and_says_each_default_once(capsys):
+    from experiments.cli import build_parser
+
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["run", "transfer", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--channels {grey_folded,rgb}" in text and "TEXT (default" not in text
+    assert "(default: weights/squeezenet1_1_onnx_zoo in the data folder) (default" not in text
+
+
+def test_progress_is_one_line_per_stage_when_piped(tmp_path, capsys, embedded):
+    """stderr is not a terminal here: no tqdm frames (carriage returns), a line per stage."""
+    out = tmp_path / "run"
+    assert main([*QUICK_DANN, "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "\r" not in err and "step/s" not in err
+    lines = err.splitlines()
+    assert "jaxdl: source only (paper_source_only, seed 0)" in lines
+    assert any(
+        line.startswith("jaxdl: source only (paper_source_only, seed 0): step 4 in ")
+        for line in lines
+    )
 
 
 def test_gan_learning_rate_must_be_finite():

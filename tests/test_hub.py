@@ -300,3 +300,64 @@ def test_a_chapter_without_a_data_folder_downloads_its_published_data_once(
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-2].startswith("jaxdl: gan: cannot download") and "embedded data" in err[-1]
     assert server.requests == {"mnist.npz": 1}
+
+
+def test_a_full_disk_during_a_download_is_one_line_and_leaves_nothing(
+    server, tmp_path, monkeypatch
+):
+    from tests.test_reliability import small_disk
+
+    content = np.random.default_rng(3).bytes(3_000_000)
+    server.files["weights.bin"] = content
+    with small_disk(tmp_path / "disk", "1m") as disk:
+        monkeypatch.setenv("JAXDL_HOME", str(disk))
+        with pytest.raises(InputError, match=r"cannot write .*weights.bin into .*MiB free"):
+            hub.fetch(source(tmp_path, content))
+        assert leftovers(disk) == []
+
+
+def test_a_run_records_published_weights_by_name_url_and_pins():
+    from experiments.common import weights_record
+
+    record = weights_record("onnx_zoo", "squeezenet1_1")
+    assert record["weights"] == "squeezenet1_1:onnx_zoo" and len(record["sha256"]) == 52
+    assert weights_record("imagenet", "vgg16") == {
+        "weights": "vgg16:torchvision",
+        "url": "https://download.pytorch.org/models/vgg16-397923af.pth",
+        "sha256": ["vgg16-397923af.pth " + WEIGHTS["vgg16"]["torchvision"].files[0].sha256],
+    }
+
+
+@pytest.mark.slow
+def test_eval_imagenet_by_name_offline_without_torch_reproduces_the_table(data_dir, tmp_path):
+    """JAXDL_OFFLINE=1, the data folder set and torch not importable: the ONNX-zoo weights by
+    name give the README's top-1 0.708 on the 500 images."""
+    folder = require(data_dir, "imagenet/val_subset")
+    require(data_dir, "weights/squeezenet1_1_onnx_zoo")
+    blocked = tmp_path / "blocked"
+    blocked.mkdir()
+    (blocked / "torch.py").write_text("raise ImportError('torch is not installed here')\n")
+    env = {
+        **__import__("os").environ,
+        "JAXDL_OFFLINE": "1",
+        "JAXDL_DATA": str(data_dir),
+        "JAXDL_HOME": str(tmp_path / "home"),
+        "PYTHONPATH": str(blocked),
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "experiments.cli",
+        "eval-imagenet",
+        "--model",
+        "squeezenet1_1",
+        "--weights",
+        "onnx_zoo",
+        "--image-dir",
+        str(folder / "images"),
+        "--labels",
+        str(folder / "labels.txt"),
+    ]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["n"] == 500 and result["top1"] == pytest.approx(0.708, abs=0.002)
