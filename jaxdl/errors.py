@@ -6,4 +6,11 @@ show its traceback."""
 
 class InputError(ValueError):
     """Bad input, named with what was expected (a ``ValueError``, so ``except ValueError``
-    still catches it)."""
+    still catches it).
+
+    >>> from jaxdl.models import get_spec
+    >>> get_spec("resnet50")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    jaxdl.errors.InputError: unknown model 'resnet50'; expected one of: vgg16, squeezenet1_0, ...
+    """

@@ -79,7 +79,15 @@ def sha256_of(path) -> str:
 
 
 def matches(path, pin: str) -> bool:
-    """Whether the file at ``path`` has the sha256 ``pin`` (or starts with it, for a prefix)."""
+    """Whether the file at ``path`` has the sha256 ``pin`` (or starts with it, for a prefix).
+
+    >>> import tempfile
+    >>> digest = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"  # of b"abc"
+    >>> with tempfile.NamedTemporaryFile() as f:
+    ...     _ = f.write(b"abc") and f.flush()
+    ...     matches(f.name, digest[:8]), matches(f.name, digest), matches(f.name, "00")
+    (True, True, False)
+    """
     return sha256_of(path).startswith(pin.lower())
 
 

@@ -117,7 +117,11 @@ def class_names() -> tuple:
 
 
 def short_name(index: int) -> str:
-    """The first synonym of class ``index``: 'tench' for 0."""
+    """The first synonym of class ``index``.
+
+    >>> short_name(0), short_name(class_index("goldfinch"))
+    ('tench', 'goldfinch')
+    """
     return class_names()[index].split(",")[0]
 
 

@@ -9,7 +9,11 @@ from jaxdl.errors import InputError
 
 
 def mean_std(values) -> dict:
-    """``{"mean", "std", "n"}`` of per-seed values (std with ddof=1; 0 for one seed)."""
+    """``{"mean", "std", "n"}`` of per-seed values (std with ddof=1; 0 for one seed).
+
+    >>> mean_std([0.75, 0.77, 0.79])
+    {'mean': 0.77, 'std': 0.020000000000000018, 'n': 3}
+    """
     values = np.asarray(values, np.float64)
     std = float(values.std(ddof=1)) if len(values) > 1 else 0.0
     return {"mean": float(values.mean()), "std": std, "n": len(values)}
@@ -19,7 +23,12 @@ def paired_test(a, b) -> dict:
     """Paired comparison of two methods over the same seeds: mean difference ``a - b``, its
     standard deviation, the paired t statistic and its two-sided p-value (scipy's
     ``ttest_rel``; n - 1 degrees of freedom), and whether ``a`` is above ``b`` on every seed
-    (``all_seeds``) or below it on every seed (``all_seeds_lower``)."""
+    (``all_seeds``) or below it on every seed (``all_seeds_lower``).
+
+    >>> test = paired_test([0.756, 0.767, 0.785], [0.605, 0.612, 0.617])
+    >>> round(test["mean_diff"], 3), round(test["p"], 3), test["all_seeds"], direction(test)
+    (0.158, 0.001, True, 'higher')
+    """
     from scipy import stats
 
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
@@ -54,7 +63,13 @@ def direction(test: dict, alpha: float = 0.05):
 
 def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
     """The Wilson score interval (95% for z = 1.96) of a success rate ``successes / n``: unlike
-    the normal approximation it stays inside [0, 1] and is usable at 0 or n successes."""
+    the normal approximation it stays inside [0, 1] and is usable at 0 or n successes.
+
+    >>> [round(v, 3) for v in wilson_interval(12, 100)]
+    [0.07, 0.198]
+    >>> [round(v, 3) for v in wilson_interval(0, 500)]
+    [0.0, 0.008]
+    """
     if n <= 0 or not 0 <= successes <= n:
         raise InputError(f"expected 0 <= successes <= n and n > 0, got {successes} of {n}")
     p = successes / n

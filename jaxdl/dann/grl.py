@@ -8,7 +8,11 @@ import jax.numpy as jnp
 def grad_reverse(x, lam):
     """Identity on ``x`` (any pytree of arrays) whose derivative is ``-lam`` times the identity:
     the backward pass multiplies the cotangent by ``-lam`` (the paper's definition), and forward
-    mode (``jax.jvp``) the tangent. ``lam`` (a scalar) receives a zero derivative."""
+    mode (``jax.jvp``) the tangent. ``lam`` (a scalar) receives a zero derivative.
+
+    >>> jax.grad(lambda x: grad_reverse(3.0 * x, 0.5))(1.0)
+    Array(-1.5, dtype=float32, weak_type=True)
+    """
     return x
 
 
@@ -21,7 +25,12 @@ def _grad_reverse_jvp(primals, tangents):
 
 def reversal_schedule(total_steps: int, gamma: float = 10.0, scale: float = 1.0):
     """optax schedule ``lam_p = scale * (2 / (1 + exp(-gamma p)) - 1)``, p = step / total_steps
-    in [0, 1]: the paper's ramp of the reversal factor from 0 to ``scale``."""
+    in [0, 1]: the paper's ramp of the reversal factor from 0 to ``scale``.
+
+    >>> schedule = reversal_schedule(6000)
+    >>> [round(float(schedule(step)), 3) for step in (0, 600, 6000)]
+    [0.0, 0.462, 1.0]
+    """
 
     def schedule(step):
         p = jnp.clip(step / total_steps, 0.0, 1.0)

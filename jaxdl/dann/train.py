@@ -3,6 +3,7 @@ question-1 variant and a self-training method past the practical, and the chapte
 evaluations.
 
 Methods (``make_step(method=...)``):
+
 - ``"source_only"``: label loss on source only.
 - ``"dann"``: label loss + domain loss through the gradient reversal layer, factor
   ``lam_p = scale * (2 / (1 + exp(-gamma p)) - 1)``.

@@ -1,5 +1,5 @@
 """MNIST-M (Ganin & Lempitsky 2015): loading the distributed files, and building it from digits
-and any folder of colour photos with the published recipe (|random photo crop - digit|)."""
+and any folder of colour photos with the published recipe (``|random photo crop - digit|``)."""
 
 from pathlib import Path
 
@@ -56,7 +56,7 @@ def sample_photos() -> list[np.ndarray]:
 
 def blend_mnist_m(digits: np.ndarray, photos: list[np.ndarray], seed: int = 0) -> np.ndarray:
     """MNIST-M images (N,H,W,3) uint8 from digits (N,H,W) or (N,H,W,3) uint8: each is
-    |crop - digit| with a uniformly random HxW crop of a uniformly random photo."""
+    ``|crop - digit|`` with a uniformly random HxW crop of a uniformly random photo."""
     rgb = digits if digits.ndim == 4 else np.repeat(digits[..., None], 3, axis=-1)
     n, h, w = rgb.shape[:3]
     rng = np.random.default_rng(seed)

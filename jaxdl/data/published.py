@@ -1,13 +1,13 @@
 """The study's data by name: each file pinned by URL and sha256 (``jaxdl.hub``), cached under
 ``$JAXDL_HOME/data`` in the data folder's own layout, so that folder serves as a data folder.
 
-==================  ==========================================  ========  =====================
-name                path in the data folder                     size      pinned from
-==================  ==========================================  ========  =====================
-``mnist``           ``mnist/mnist.npz``                         11 MB     Keras' canonical file
-``imagenet_val_25`` ``imagenet/imagenet_val_25.npz``            4 MB      CS231n, exact bytes
-``squeezenet1_1``   ``weights/squeezenet1_1_onnx_zoo/`` (.npy)  5 MB      ONNX zoo via webnn
-==================  ==========================================  ========  =====================
+=====================  ==========================================  =====  =====================
+name                   path in the data folder                     size   pinned from
+=====================  ==========================================  =====  =====================
+``mnist``              ``mnist/mnist.npz``                         11 MB  Keras' canonical file
+``imagenet_val_25``    ``imagenet/imagenet_val_25.npz``            4 MB   CS231n, exact bytes
+``squeezenet1_1``      ``weights/squeezenet1_1_onnx_zoo/``         5 MB   ONNX zoo via webnn
+=====================  ==========================================  =====  =====================
 
 Keras pins ``mnist.npz`` by sha256 in its own source (``keras.datasets.mnist``); the 25
 ImageNet images are hashed from their bytes in ``zhoujf620/CS231n_Assignments`` at commit

@@ -97,7 +97,12 @@ def sample_within_classes(key, shares, labels, k: int):
 
 
 def sample_clusters(key, shares, n: int):
-    """``n`` cluster ids (n,) int32 drawn independently with the probabilities ``shares`` (k,)."""
+    """``n`` cluster ids (n,) int32 drawn independently with the probabilities ``shares`` (k,).
+
+    >>> ids = sample_clusters(jax.random.key(0), jnp.array([0.0, 0.25, 0.75]), 1000)
+    >>> ids.shape, int((ids == 0).sum()), 0.7 < float((ids == 2).mean()) < 0.8
+    ((1000,), 0, True)
+    """
     return jax.random.categorical(key, jnp.log(jnp.asarray(shares)), shape=(n,)).astype(jnp.int32)
 
 

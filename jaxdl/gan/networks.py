@@ -1,7 +1,8 @@
 """DCGAN generator and discriminator (Radford et al. 2016) for 28x28 or 32x32 images, and
 their conditional variants cG(z, y), cD(x, y) with the label injected as one-hot maps.
 
-Layout (NHWC). With ``s = 7`` (28x28, two upsamplings) or ``s = 4`` (32x32, three):
+Layout (NHWC). With ``s = 7`` (28x28, two upsamplings) or ``s = 4`` (32x32, three)::
+
   G: z (N, z_dim) [+ one-hot y] -> Dense s*s*C -> BN -> ReLU -> [ConvT 4x4/2 -> BN -> ReLU]*
      -> ConvT 4x4/2 to ``channels`` -> tanh, output (N, H, W, channels) in [-1, 1] (the
      conditional G's input is z with the one-hot y appended: a 1x1 label map);
@@ -10,6 +11,7 @@ Layout (NHWC). With ``s = 7`` (28x28, two upsamplings) or ``s = 4`` (32x32, thre
      The label maps' share of the first convolution is computed as a per-class bias map
      (``label_response``), the same function at the cost of an unconditional D for any number
      of classes: params ``conv1`` (images) and ``conv1_labels`` (4, 4, pack, classes, width).
+
 Widths double at each lower resolution; all weights ~ N(0, 0.02), BN scales ~ N(1, 0.02).
 """
 

@@ -45,7 +45,18 @@ class ModuleLogits:
     (N,K) or ``(logits, intermediates)``: hashable, so a static jit argument compiled once per
     model. ``input_shape`` (H,W,C): inputs of another shape are a clear error. ``class_scores``:
     an optional ``fn(module, params, x, classes) -> (N,)`` equal to the picked logits but
-    cheaper (``jaxdl.cpu.class_scores_for(module)``)."""
+    cheaper (``jaxdl.cpu.class_scores_for(module)``).
+
+    >>> import flax.linen as nn
+    >>> model = nn.Dense(3)
+    >>> params = model.init(jax.random.key(0), jnp.ones((1, 4)))["params"]
+    >>> logits_fn = ModuleLogits(model)
+    >>> logits_fn(params, jnp.ones((2, 4))).shape
+    (2, 3)
+    >>> bool(jnp.allclose(logits_fn.class_scores(params, jnp.ones((1, 4)), jnp.array([2])),
+    ...                   logits_fn(params, jnp.ones((1, 4)))[:, 2]))
+    True
+    """
 
     module: nn.Module
     input_shape: tuple | None = None
@@ -85,13 +96,28 @@ def input_gradient(logits_fn, params, image, target):
 
 
 def channel_max_abs(gradients):
-    """(…,H,W,C) -> (…,H,W): the saliency map, max over channels of |gradient|."""
+    """(…,H,W,C) -> (…,H,W): the saliency map, max over channels of ``|gradient|``."""
     return jnp.max(jnp.abs(gradients), axis=-1)
 
 
 @functools.partial(jax.jit, static_argnames="logits_fn")
 def saliency(logits_fn, params, images, targets):
-    """Vanilla saliency maps: images (N,H,W,C), targets (N,) int -> (N,H,W) float32."""
+    """Vanilla saliency maps: images (N,H,W,C), targets (N,) int -> (N,H,W) float32.
+
+    For a linear model the map is the largest ``|weight|`` of each pixel's channels:
+
+    >>> import flax.linen as nn
+    >>> class Linear(nn.Module):
+    ...     @nn.compact
+    ...     def __call__(self, x):
+    ...         return nn.Dense(2, use_bias=False)(x.reshape(len(x), -1))
+    >>> x = jnp.ones((1, 2, 2, 3))
+    >>> params = Linear().init(jax.random.key(0), x)["params"]
+    >>> maps = saliency(ModuleLogits(Linear()), params, x, jnp.array([1]))
+    >>> weights = jnp.abs(params["Dense_0"]["kernel"][:, 1]).reshape(2, 2, 3).max(-1)
+    >>> maps.shape, bool(jnp.allclose(maps[0], weights))
+    ((1, 2, 2), True)
+    """
     grad = functools.partial(input_gradient, logits_fn, params)
     return channel_max_abs(jax.vmap(grad)(images, targets))
 
@@ -163,7 +189,7 @@ def smoothgrad_gradients(
 def smoothgrad(
     logits_fn, params, images, targets, config: SmoothGradConfig, rng, normal=jax.random.normal
 ):
-    """SmoothGrad maps (N,H,W): max over channels of |mean gradient| (plain) or of the mean
+    """SmoothGrad maps (N,H,W): max over channels of ``|mean gradient|`` (plain) or of the mean
     squared gradient (``config.squared``)."""
     return channel_max_abs(
         smoothgrad_gradients(logits_fn, params, images, targets, config, rng, normal)

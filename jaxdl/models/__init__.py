@@ -53,7 +53,16 @@ def get_spec(name: str) -> ModelSpec:
 def get_model(name: str, *, layers: Layers = FLAX, **overrides):
     """A fresh flax module for architecture ``name`` (e.g. ``num_classes=15``), built from
     ``layers``: flax's own by default, ``jaxdl.cpu.LAYERS`` for the XLA:CPU kernels (the same
-    parameter tree either way)."""
+    parameter tree either way).
+
+    >>> import jax, jax.numpy as jnp
+    >>> model = get_model("squeezenet1_1", num_classes=15)
+    >>> x = jnp.zeros((1, 224, 224, 3))
+    >>> init = jax.eval_shape(lambda x: model.init_with_output(jax.random.key(0), x), x)
+    >>> (logits, acts), _ = init
+    >>> logits.shape, acts["fire9"].shape
+    ((1, 15), (1, 13, 13, 512))
+    """
     spec = get_spec(name)
     return spec.build(**{**spec.kwargs, **overrides, "layers": layers})
 

@@ -39,7 +39,12 @@ def stack(trees: list):
 
 
 def unstack(tree) -> list:
-    """The inverse of ``stack``: the S pytrees of a stacked one."""
+    """The inverse of ``stack``: the S pytrees of a stacked one.
+
+    >>> stacked = stack([{"w": jnp.zeros(2)}, {"w": jnp.ones(2)}])
+    >>> stacked["w"].shape, [float(tree["w"][0]) for tree in unstack(stacked)]
+    ((2, 2), [0.0, 1.0])
+    """
     size = len(jax.tree.leaves(tree)[0])
     return [jax.tree.map(lambda leaf: leaf[i], tree) for i in range(size)]
 
