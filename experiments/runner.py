@@ -191,17 +191,23 @@ CHAPTERS = {
     "gan": "experiments.gan",
 }
 # What each chapter reads from the data folder to run on real data.
+# (a path that lists alternatives, "a|b", is there when any of them is)
 REQUIRES = {
     "basics": ("weights/squeezenet1_1_onnx_zoo", "imagenet/imagenet_val_25.npz"),
     "transfer": ("weights/squeezenet1_1_onnx_zoo", "scene15"),
     "visualize": ("weights/squeezenet1_1_onnx_zoo", "imagenet/imagenet_val_25.npz"),
-    "dann": ("mnist/mnist.npz", "mnist_m/mnist_m.npz"),
+    "dann": ("mnist/mnist.npz", "mnist_m/mnist_m.npz|bsds500"),  # MNIST-M, or its photos
     "gan": ("mnist/mnist.npz",),
 }
 
 
 def missing_data(chapter: str, data: Path | None) -> list[str]:
-    return [rel for rel in REQUIRES.get(chapter, ()) if data is None or not (data / rel).exists()]
+    """The paths of ``REQUIRES[chapter]`` that ``data`` lacks (" or " between alternatives)."""
+    return [
+        rel.replace("|", " or ")
+        for rel in REQUIRES.get(chapter, ())
+        if data is None or not any((data / alt).exists() for alt in rel.split("|"))
+    ]
 
 
 def resolve_data(explicit) -> tuple[Path | None, bool]:
@@ -218,9 +224,13 @@ def published_folder(chapter: str) -> Path | None:
     """``$JAXDL_HOME/data`` when it holds every file ``chapter`` reads, downloading the pinned
     files it lacks (``jaxdl.data.published``; never with ``JAXDL_OFFLINE=1``); None when a file
     is not published (MNIST-M, 15-Scene) or cannot be had, saying why on stderr."""
-    needed = REQUIRES.get(chapter, ())
     home = published.data_home()
-    if not needed or any(path not in published.BY_PATH for path in needed):
+    needed = []  # of each required path, the alternative there, else the first published one
+    for rel in REQUIRES.get(chapter, ()):
+        alternatives = rel.split("|")
+        there = [alt for alt in alternatives if (home / alt).exists()]
+        needed += there[:1] or [alt for alt in alternatives if alt in published.BY_PATH][:1]
+    if not needed or len(needed) < len(REQUIRES.get(chapter, ())):
         return None
     if all((home / path).exists() for path in needed):
         return home

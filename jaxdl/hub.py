@@ -93,7 +93,7 @@ def matches(path, pin: str) -> bool:
 
 def url_of(pinned: Pinned) -> str:
     """The URL to download from: the pinned one, or ``$JAXDL_WEIGHTS_MIRROR/<file name>``."""
-    mirror = os.environ.get("JAXDL_WEIGHTS_MIRROR")
+    mirror = os.environ.get("JAXDL_WEIGHTS_MIRROR")  # weights and data alike
     return f"{mirror.rstrip('/')}/{pinned.filename}" if mirror else pinned.url
 
 
@@ -185,13 +185,19 @@ def fetch(source: Source, progress: bool = False, data=None) -> Path:
     staging = Path(
         tempfile.mkdtemp(prefix=f".{source.cache_path.name}.", dir=source.cache_path.parent)
     )
+    files = source.files
+    if progress and len(files) > 1:  # a folder: one bar over its files, not one per file
+        from tqdm import tqdm
+
+        files = tqdm(files, desc=source.name, unit="file", leave=False)
     try:
-        for pinned in source.files:
+        for pinned in files:
             target = _where(source, pinned)
             if target.is_file():  # a folder's file fetched before
                 continue
             part = staging / pinned.filename
-            _download(source, pinned, part, progress)
+            part.parent.mkdir(parents=True, exist_ok=True)
+            _download(source, pinned, part, progress and len(source.files) == 1)
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(part, target)  # atomic; a concurrent fetch wrote the same bytes
     finally:

@@ -361,3 +361,33 @@ def test_eval_imagenet_by_name_offline_without_torch_reproduces_the_table(data_d
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["n"] == 500 and result["top1"] == pytest.approx(0.708, abs=0.002)
+
+
+def test_without_mnist_m_the_dann_chapter_fetches_the_photos_that_build_it(
+    server, tmp_path, monkeypatch, capsys, data_dir
+):
+    """MNIST-M is built from MNIST and the BSDS500 photos (Ganin & Lempitsky's recipe): with no
+    data folder the DANN chapter fetches both (the photos' real pins, served by the loopback
+    mirror from the data folder's copy) and builds its target domain from them."""
+    from experiments.dann import load_domains
+    from experiments.runner import chapter_data
+    from jaxdl.data import published
+
+    photos = require(data_dir, "bsds500")
+    for pinned in published.DATA["bsds500"].files:
+        server.files[pinned.filename] = (photos / pinned.filename).read_bytes()
+    content = fake_mnist(tmp_path)
+    server.files["mnist.npz"] = content
+    pinned = hub.Pinned(published.KERAS_MNIST, hashlib.sha256(content).hexdigest())
+    monkeypatch.setitem(
+        published.DATA, "mnist", hub.Source("mnist/mnist.npz", (pinned,), 0.1, cache="data")
+    )
+    home_data = tmp_path / "home" / "data"
+    assert chapter_data("dann", None) == home_data
+    assert f"downloading mnist/mnist.npz, bsds500 (at most 23 MB) into {home_data}" in (
+        capsys.readouterr().err
+    )
+    assert len(list((home_data / "bsds500").rglob("*.jpg"))) == 300
+    domains, description = load_domains(home_data, build_target=False, seed=0)
+    assert description == "MNIST -> MNIST-M built from BSDS500 photos"
+    assert domains["target"][0].shape == (256, 32, 32, 3)

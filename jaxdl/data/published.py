@@ -7,18 +7,22 @@ name                   path in the data folder                     size   pinned
 ``mnist``              ``mnist/mnist.npz``                         11 MB  Keras' canonical file
 ``imagenet_val_25``    ``imagenet/imagenet_val_25.npz``            4 MB   CS231n, exact bytes
 ``squeezenet1_1``      ``weights/squeezenet1_1_onnx_zoo/``         5 MB   ONNX zoo via webnn
+``bsds500``            ``bsds500/{train,val}/*.jpg``               23 MB  300 photos, exact bytes
 =====================  ==========================================  =====  =====================
 
 Keras pins ``mnist.npz`` by sha256 in its own source (``keras.datasets.mnist``); the 25
 ImageNet images are hashed from their bytes in ``zhoujf620/CS231n_Assignments`` at commit
-3661013; the weights are ``jaxdl.models.WEIGHTS["squeezenet1_1"]["onnx_zoo"]``. MNIST-M and
-15-Scene are not published as files that can be pinned one by one here: they are read from a
-data folder (``$JAXDL_DATA`` or ``../shared/data``) only.
+3661013; the weights are ``jaxdl.models.WEIGHTS["squeezenet1_1"]["onnx_zoo"]``; the BSDS500
+photos, from which the DANN chapter builds MNIST-M (Ganin & Lempitsky's recipe) where the data
+folder has no ``mnist_m.npz``, are hashed from their bytes in ``Sisso16/ssn_pytorch`` at commit
+c4f9ac8 (``resources/bsds500.sha256``). 15-Scene is read from a data folder (``$JAXDL_DATA``
+or ``../shared/data``) only.
 
 >>> sorted(DATA)
-['imagenet_val_25', 'mnist', 'squeezenet1_1']
+['bsds500', 'imagenet_val_25', 'mnist', 'squeezenet1_1']
 """
 
+from importlib import resources
 from pathlib import Path
 
 from jaxdl import hub
@@ -30,6 +34,18 @@ CS231N = (
     "https://raw.githubusercontent.com/zhoujf620/CS231n_Assignments/"
     "36610131740914b0b9a092aa03f65fdb92e49aa2/assignment3/cs231n/datasets/imagenet_val_25.npz"
 )
+
+BSDS500 = (
+    "https://raw.githubusercontent.com/Sisso16/ssn_pytorch/"
+    "c4f9ac8c43397cbacbf2e2ba1505efafa769435d/BSR/BSDS500/data/images/"
+)
+
+
+def _bsds500_files() -> tuple[hub.Pinned, ...]:
+    text = resources.files("jaxdl.resources").joinpath("bsds500.sha256").read_text()
+    rows = [line.split() for line in text.splitlines() if line.strip()]
+    return tuple(hub.Pinned(BSDS500 + name, digest, name) for digest, name in rows)
+
 
 DATA = {
     "mnist": hub.Source(
@@ -49,6 +65,7 @@ DATA = {
         cache="data",
     ),
     "squeezenet1_1": WEIGHTS["squeezenet1_1"]["onnx_zoo"],
+    "bsds500": hub.Source("bsds500", _bsds500_files(), 23, folder=True, cache="data"),
 }
 # what each path of a data folder is, by name
 BY_PATH = {source.name: name for name, source in DATA.items()}
