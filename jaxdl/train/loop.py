@@ -1,26 +1,33 @@
 """One training driver for every chapter: a jitted step, data-parallel, logged, checkpointed.
 
-How a chapter uses it::
+How a chapter uses it (here a least-squares fit; a chapter adds a ``Checkpointer``, a
+``MetricsLogger`` on disk, ``resume=``, ``hooks`` and a ``progress`` bar):
 
-    from jaxdl.train import loop, state as st
-    from jaxdl.train.checkpoint import Checkpointer
-    from jaxdl.train.logging import MetricsLogger
-
-    def step_fn(state, batch):            # pure: (TrainState, pytree of arrays) -> (TrainState,
-    metrics)
-        key = st.step_key(state)           # per-step randomness, identical after a resume
-        (loss, aux), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params, batch, key)
-        updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
-        return state.replace(step=state.step + 1, params=optax.apply_updates(state.params, updates),
-                             opt_state=opt_state), {"loss": loss, **aux}
-
-    train_step = loop.jit_step(step_fn)    # compiled once: state replicated, batch sharded over
-    all devices
-    state = st.create_state(params, optimizer.init(params), seed)
-    state, records = loop.fit(train_step, state, batches, num_steps=5000,
-                              checkpointer=Checkpointer(workdir / "ckpt", every=500, keep=3),
-                              logger=MetricsLogger(workdir), log_every=100, resume=args.resume,
-                              hooks=[(steps_per_epoch, evaluate)], progress=bar_callback)
+>>> import jax.numpy as jnp, numpy as np, optax
+>>> from jaxdl.train import state as st
+>>> from jaxdl.train.batches import array_stream
+>>> optimizer = optax.sgd(0.1)
+>>> def step_fn(state, batch):  # pure: (TrainState, pytree of arrays) -> (TrainState, metrics)
+...     def loss_fn(w):
+...         return jnp.mean((batch["x"] @ w - batch["y"]) ** 2)
+...     loss, grads = jax.value_and_grad(loss_fn)(state.params)
+...     updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
+...     params = optax.apply_updates(state.params, updates)
+...     return state.replace(step=state.step + 1, params=params, opt_state=opt_state), {
+...         "loss": loss
+...     }
+>>> x = np.random.default_rng(0).normal(size=(256, 3)).astype(np.float32)
+>>> data = {"x": x, "y": x @ np.array([1.0, -2.0, 0.5], np.float32)}
+>>> state = st.create_state(jnp.zeros(3), optimizer.init(jnp.zeros(3)), seed=0)
+>>> state, records = fit(
+...     jit_step(step_fn),  # compiled once: state replicated, batch sharded over all devices
+...     state,
+...     lambda start: array_stream(data, 32, 0, start),  # the batches from any step on
+...     num_steps=200,
+...     log_every=100,
+... )
+>>> [r["step"] for r in records], records[-1]["loss"] < 1e-4
+([100, 200], True)
 
 - ``batches(start_step)`` returns an iterator of host batches (pytrees of numpy arrays, leading
   axis = global batch) starting at ``start_step``; it must be deterministic in the step so that
