@@ -12,3 +12,4 @@ autodoc_mock_imports = ["torch"]
 myst_heading_anchors = 3
 suppress_warnings = ["myst.xref_missing"]
 html_theme = "alabaster"
+autodoc_preserve_defaults = True  # defaults as written (os.environ, not its contents)

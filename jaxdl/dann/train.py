@@ -90,6 +90,7 @@ def make_step(
     optimizer,
     method: str,
     total_steps: int,
+    *,
     gamma: float = 10.0,
     scale: float = 1.0,
     threshold: float = 0.9,
@@ -104,7 +105,8 @@ def make_step(
     ``input_norm``: one of ``jaxdl.dann.network.INPUT_NORMS`` (``"mean"`` with ``pixel_mean``);
     ``augment``: a key of ``jaxdl.dann.network.AUGMENTATIONS`` applied to the source images
     (per-step key); ``ema``, ``shift``, ``entropy``: self-training's teacher decay, the
-    student's random shift of the target images (pixels) and its entropy weight."""
+    student's random shift of the target images (pixels) and its entropy weight. The settings
+    after ``total_steps`` are keyword-only: swapping two of them cannot pass unnoticed."""
     if method not in METHODS:
         raise InputError(f"unknown method {method!r}; expected one of {METHODS}")
     preprocess = make_input_norm(input_norm, pixel_mean)
