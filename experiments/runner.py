@@ -223,7 +223,8 @@ def resolve_data(explicit) -> tuple[Path | None, bool]:
 def published_folder(chapter: str) -> Path | None:
     """``$JAXDL_HOME/data`` when it holds every file ``chapter`` reads, downloading the pinned
     files it lacks (``jaxdl.data.published``; never with ``JAXDL_OFFLINE=1``); None when a file
-    is not published (MNIST-M, 15-Scene) or cannot be had, saying why on stderr."""
+    is not published (MNIST-M itself: the photos it is built from are) or cannot be had, saying
+    why on stderr."""
     home = published.data_home()
     needed = []  # of each required path, the alternative there, else the first published one
     for rel in REQUIRES.get(chapter, ()):
@@ -232,16 +233,20 @@ def published_folder(chapter: str) -> Path | None:
         needed += there[:1] or [alt for alt in alternatives if alt in published.BY_PATH][:1]
     if not needed or len(needed) < len(REQUIRES.get(chapter, ())):
         return None
-    if all((home / path).exists() for path in needed):
-        return home
-    if hub.offline():
+    absent = [
+        p
+        for p in needed
+        if p in published.BY_PATH and not hub.is_cached(published.DATA[published.BY_PATH[p]])
+    ]
+    if absent and hub.offline():
         return None
-    print(
-        f"jaxdl: {chapter}: downloading {', '.join(needed)} (at most "
-        f"{published.megabytes(needed):.0f} MB) into {home}",
-        file=sys.stderr,
-    )
-    try:
+    if absent:
+        print(
+            f"jaxdl: {chapter}: downloading {', '.join(absent)} (at most "
+            f"{published.megabytes(absent):.0f} MB) into {home}",
+            file=sys.stderr,
+        )
+    try:  # checks what the cache holds against the pins, and fetches the rest
         return published.fetch_data(needed, progress=sys.stderr.isatty())
     except InputError as e:
         print(f"jaxdl: {chapter}: {e}", file=sys.stderr)

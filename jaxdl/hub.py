@@ -66,6 +66,16 @@ class Source:
         return home() / self.cache / self.name
 
 
+def pinned_files(resource: str, base_url: str) -> tuple[Pinned, ...]:
+    """The files of a folder ``Source`` from a ``jaxdl/resources`` list in ``sha256sum``'s format
+    (``<sha256>  <path in the folder>``), each published at ``base_url + path``."""
+    from importlib import resources
+
+    text = resources.files("jaxdl.resources").joinpath(resource).read_text()
+    rows = [line.split() for line in text.splitlines() if line.strip()]
+    return tuple(Pinned(base_url + path, digest, path) for digest, path in rows)
+
+
 def offline() -> bool:
     return os.environ.get("JAXDL_OFFLINE", "") not in ("", "0")
 
@@ -116,6 +126,11 @@ def _checked(source: Source, root: Path) -> Path | None:
                 f"{pinned.sha256}); delete it to download it again"
             )
     return root
+
+
+def is_cached(source: Source) -> bool:
+    """Whether the cache holds every file of ``source`` (``fetch`` checks their hashes)."""
+    return all(_where(source, p).is_file() for p in source.files)
 
 
 def _data_copy(source: Source, data=None) -> Path | None:

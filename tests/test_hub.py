@@ -391,3 +391,31 @@ def test_without_mnist_m_the_dann_chapter_fetches_the_photos_that_build_it(
     domains, description = load_domains(home_data, build_target=False, seed=0)
     assert description == "MNIST -> MNIST-M built from BSDS500 photos"
     assert domains["target"][0].shape == (256, 32, 32, 3)
+
+
+@pytest.mark.slow
+def test_the_transfer_chapter_fetches_15_scene_and_its_weights_by_name(
+    server, tmp_path, capsys, data_dir
+):
+    """15-Scene's 4485 images and the ONNX-zoo weights under their real pins, served by the
+    loopback mirror from the data folder's copies: the transfer chapter's data folder is then the
+    cache, holding the standard split."""
+    from experiments.runner import chapter_data
+    from jaxdl.data import published
+    from jaxdl.data.scene15 import load_scene15
+
+    for name, folder in (
+        ("scene15", "scene15"),
+        ("squeezenet1_1", "weights/squeezenet1_1_onnx_zoo"),
+    ):
+        for pinned in published.DATA[name].files:
+            server.files[pinned.filename] = (
+                require(data_dir, folder) / pinned.filename
+            ).read_bytes()
+    home_data = tmp_path / "home" / "data"
+    assert chapter_data("transfer", None) == home_data
+    assert "downloading weights/squeezenet1_1_onnx_zoo, scene15 (at most 97 MB)" in (
+        capsys.readouterr().err
+    )
+    dataset = load_scene15(home_data / "scene15")
+    assert (len(dataset.train), len(dataset.test)) == (1500, 2985)

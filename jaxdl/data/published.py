@@ -8,6 +8,7 @@ name                   path in the data folder                     size   pinned
 ``imagenet_val_25``    ``imagenet/imagenet_val_25.npz``            4 MB   CS231n, exact bytes
 ``squeezenet1_1``      ``weights/squeezenet1_1_onnx_zoo/``         5 MB   ONNX zoo via webnn
 ``bsds500``            ``bsds500/{train,val}/*.jpg``               23 MB  300 photos, exact bytes
+``scene15``            ``scene15/{train,test}/<Class>/*.jpg``      92 MB  4485 images, exact bytes
 =====================  ==========================================  =====  =====================
 
 Keras pins ``mnist.npz`` by sha256 in its own source (``keras.datasets.mnist``); the 25
@@ -15,14 +16,14 @@ ImageNet images are hashed from their bytes in ``zhoujf620/CS231n_Assignments`` 
 3661013; the weights are ``jaxdl.models.WEIGHTS["squeezenet1_1"]["onnx_zoo"]``; the BSDS500
 photos, from which the DANN chapter builds MNIST-M (Ganin & Lempitsky's recipe) where the data
 folder has no ``mnist_m.npz``, are hashed from their bytes in ``Sisso16/ssn_pytorch`` at commit
-c4f9ac8 (``resources/bsds500.sha256``). 15-Scene is read from a data folder (``$JAXDL_DATA``
-or ``../shared/data``) only.
+c4f9ac8 (``resources/bsds500.sha256``); 15-Scene's standard split (100 training images per
+class) from ``lionelmessi6410/Scene-Recognition-with-Bag-of-Words`` at commit 1bbc11c
+(``resources/scene15.sha256``).
 
 >>> sorted(DATA)
-['bsds500', 'imagenet_val_25', 'mnist', 'squeezenet1_1']
+['bsds500', 'imagenet_val_25', 'mnist', 'scene15', 'squeezenet1_1']
 """
 
-from importlib import resources
 from pathlib import Path
 
 from jaxdl import hub
@@ -40,11 +41,10 @@ BSDS500 = (
     "c4f9ac8c43397cbacbf2e2ba1505efafa769435d/BSR/BSDS500/data/images/"
 )
 
-
-def _bsds500_files() -> tuple[hub.Pinned, ...]:
-    text = resources.files("jaxdl.resources").joinpath("bsds500.sha256").read_text()
-    rows = [line.split() for line in text.splitlines() if line.strip()]
-    return tuple(hub.Pinned(BSDS500 + name, digest, name) for digest, name in rows)
+SCENE15 = (
+    "https://raw.githubusercontent.com/lionelmessi6410/Scene-Recognition-with-Bag-of-Words/"
+    "1bbc11cd060f792b54b86baa8a5f7483133b9f2c/data/"
+)
 
 
 DATA = {
@@ -65,7 +65,12 @@ DATA = {
         cache="data",
     ),
     "squeezenet1_1": WEIGHTS["squeezenet1_1"]["onnx_zoo"],
-    "bsds500": hub.Source("bsds500", _bsds500_files(), 23, folder=True, cache="data"),
+    "bsds500": hub.Source(
+        "bsds500", hub.pinned_files("bsds500.sha256", BSDS500), 23, folder=True, cache="data"
+    ),
+    "scene15": hub.Source(
+        "scene15", hub.pinned_files("scene15.sha256", SCENE15), 92, folder=True, cache="data"
+    ),
 }
 # what each path of a data folder is, by name
 BY_PATH = {source.name: name for name, source in DATA.items()}

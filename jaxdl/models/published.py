@@ -28,7 +28,6 @@ file, decoded by the study, from the data folder's copy.
 """
 
 import os
-from importlib import resources
 from typing import NamedTuple
 
 from jaxdl import hub
@@ -42,12 +41,6 @@ ONNX_ZOO = (
     "0c398a2013bfcf5b5b269c32289aa4eb13cb4f21/test-data/models/squeezenet1.1_nchw/weights/"
 )
 DEEP_COMPRESSION = "weights/squeezenet1_0_deep_compression/"
-
-
-def _onnx_zoo_files() -> tuple[hub.Pinned, ...]:
-    text = resources.files("jaxdl.resources").joinpath("squeezenet1_1_onnx_zoo.sha256")
-    rows = [line.split() for line in text.read_text().splitlines() if line.strip()]
-    return tuple(hub.Pinned(ONNX_ZOO + name, digest) for digest, name in rows)
 
 
 def _torchvision(filename: str, sha256: str, megabytes: float) -> hub.Source:
@@ -71,7 +64,7 @@ WEIGHTS = {
         ),
         "onnx_zoo": hub.Source(
             "weights/squeezenet1_1_onnx_zoo",  # cached as the data folder lays it out
-            _onnx_zoo_files(),
+            hub.pinned_files("squeezenet1_1_onnx_zoo.sha256", ONNX_ZOO),
             5.0,
             folder=True,
             data_path="weights/squeezenet1_1_onnx_zoo",
