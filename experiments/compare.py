@@ -92,7 +92,14 @@ def compare_rows(rows_a: list[dict], rows_b: list[dict], metrics=None) -> list[d
 
 
 def verdict(row: dict) -> str:
+    if row["n"] < stats.MIN_SEEDS:
+        return f"not tested ({row['n']} seeds)"
     return stats.direction(row) or "no significant difference"
+
+
+def _tested(row: dict, key: str, spec: str) -> str:
+    """A test statistic, or "--" where too few seeds make it meaningless."""
+    return format(row[key], spec) if row["n"] >= stats.MIN_SEEDS else "--"
 
 
 def format_table(rows: list[dict], name_a: str, name_b: str) -> str:
@@ -105,7 +112,8 @@ def format_table(rows: list[dict], name_a: str, name_b: str) -> str:
         label = " ".join(f"{r[k]}" for k in KEYS if k in r) or "-"
         lines.append(
             f"| {label} | {r['metric']} | {r['seeds']} | {r['mean_a']:.4g} | {r['mean_b']:.4g} | "
-            f"{r['mean_diff']:+.4g} | {r['t']:.3g} | {r['p']:.2g} | {verdict(r)} |"
+            f"{r['mean_diff']:+.4g} | {_tested(r, 't', '.3g')} | {_tested(r, 'p', '.2g')} | "
+            f"{verdict(r)} |"
         )
     return "\n".join(lines)
 

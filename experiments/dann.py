@@ -276,19 +276,6 @@ def comparison(name: str, a: list, b: list, metric: str) -> dict:
     return {"comparison": name, "metric": metric, **test}
 
 
-def verdict(row: dict) -> str:
-    """What a paired comparison allows one to say (p < 0.05 and the same sign on every seed)."""
-    word = stats.direction(row)
-    if word:
-        return (
-            f"{word} by {row['mean_diff']:+.4f} (paired t-test p = {row['p']:.2g}, n = {row['n']})"
-        )
-    return (
-        f"no significant difference ({row['mean_diff']:+.4f}, paired t-test p = "
-        f"{row['p']:.2g}, n = {row['n']})"
-    )
-
-
 def curves_figure(curves: dict, path: Path):
     """curves: label -> list of per-seed loggers; mean over seeds with a +-1 std band."""
     fig, axes = viz.new_figure(1, 3, size=(4.5, 3.5))
@@ -581,7 +568,7 @@ def run(config: Config, workdir: Path, data: Path | None, kernels: Kernels = Ker
             if c["setting"] == name and c["comparison"] == f"{a} - {b}" and c["metric"] == metric
         ]
         if rows:
-            return verdict(rows[0])
+            return stats.verdict(rows[0])
         return "not compared (one seed)" if len(config.seeds) < 2 else "not compared (not run)"
 
     def setting_section(name, title, pairs, extra=""):

@@ -51,14 +51,34 @@ def paired_test(a, b) -> dict:
     }
 
 
+MIN_SEEDS = 3  # fewer seeds give a t-test with too few degrees of freedom to report
+
+
 def direction(test: dict, alpha: float = 0.05):
     """What a ``paired_test`` allows one to say of ``a`` against ``b``: "higher" or "lower" when
-    p < ``alpha`` and every seed moved that way, else None (no significant difference)."""
-    if test["p"] >= alpha:
+    there are at least ``MIN_SEEDS`` seeds, p < ``alpha`` and every seed moved that way, else
+    None (no significant difference, or too few seeds to tell)."""
+    if test["n"] < MIN_SEEDS or test["p"] >= alpha:
         return None
     if test["all_seeds"]:
         return "higher"
     return "lower" if test["all_seeds_lower"] else None
+
+
+def verdict(test: dict, alpha: float = 0.05) -> str:
+    """A ``paired_test`` in words: the direction and its p-value, no significant difference,
+    or, under ``MIN_SEEDS`` seeds, the difference alone (no p-value is reported from so few).
+
+    >>> verdict(paired_test([0.74, 0.76], [0.60, 0.61]))
+    'not tested: 2 seeds (a paired test needs 3 or more); difference +0.1450'
+    """
+    diff = f"{test['mean_diff']:+.4f}"
+    if test["n"] < MIN_SEEDS:
+        needs = f"a paired test needs {MIN_SEEDS} or more"
+        return f"not tested: {test['n']} seeds ({needs}); difference {diff}"
+    word = direction(test, alpha)
+    p = f"paired t-test p = {test['p']:.2g}, n = {test['n']}"
+    return f"{word} by {diff} ({p})" if word else f"no significant difference ({diff}, {p})"
 
 
 def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
