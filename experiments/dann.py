@@ -208,7 +208,7 @@ def train_group(run: Run, config: Config, domains, workdir: Path, built, group):
         failed = {metric: float("nan") for metric in METRICS}
         diverged = str(e).split(";")[0]  # the first non-finite metric and its step
         return [
-            {"seed": s, "logger": log, "final": failed, "s": seconds, "diverged": diverged}
+            {"seed": s, "logger": log, "final": failed, "seconds": seconds, "diverged": diverged}
             for s, log in zip(group, logger.loggers)
         ]
     finally:
@@ -222,7 +222,13 @@ def train_group(run: Run, config: Config, domains, workdir: Path, built, group):
         params = dann.eval_params(seed_state)
         final = dann.evaluate(apply, params, *test_sets)
         results.append(
-            {"seed": seed, "params": params, "logger": seed_logger, "final": final, "s": seconds}
+            {
+                "seed": seed,
+                "params": params,
+                "logger": seed_logger,
+                "final": final,
+                "seconds": seconds,
+            }
         )
     return results
 
@@ -246,7 +252,7 @@ def summary_row(setting: str, run: Run, results: list, **extra) -> dict:
         row[f"{metric}_mean"], row[f"{metric}_std"] = summary["mean"], summary["std"]
     row["seeds"] = " ".join(str(r["seed"]) for r in results)
     row["steps"] = run.setting.steps
-    row["seconds_per_seed"] = round(float(np.mean([r["s"] for r in results])), 1)
+    row["seconds_per_seed"] = round(float(np.mean([r["seconds"] for r in results])), 1)
     return {**row, **extra}
 
 
@@ -259,7 +265,7 @@ def per_seed_rows(setting: str, run: Run, results: list) -> list[dict]:
             "seed": r["seed"],
             **r["final"],
             "steps": run.setting.steps,
-            "seconds": round(r["s"], 1),
+            "seconds": round(r["seconds"], 1),
             "diverged": r.get("diverged", ""),
         }
         for r in results
