@@ -114,7 +114,7 @@ def main(argv=None):
         for name in ("absl", "asyncio"):
             logging.getLogger(name).setLevel(logging.CRITICAL)
         sys.unraisablehook = threading.excepthook = _quiet
-    preemption.install(_announce)
+    preemption.install(_announce, distributed=bool(vars(args).get("cfg.distributed")))
     try:
         with warnings.catch_warnings():
             if not args.debug:

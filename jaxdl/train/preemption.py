@@ -67,13 +67,15 @@ def _handler(signum, frame):
         raise Preempted(signum)
 
 
-def install(on_signal: Callable[[int, bool], None] | None = None, signals=None) -> None:
-    """Stop on SIGTERM and SIGINT (default ``signals``) as the module says. ``on_signal(signum,
-    second)`` is called first (the command prints its one line there). Call it from the main
-    thread of an entry point, never from a library."""
+def install(
+    on_signal: Callable[[int, bool], None] | None = None, distributed: bool = False
+) -> None:
+    """Stop on SIGTERM and SIGINT as the module says (``distributed``: SIGINT only, SIGTERM being
+    JAX's preemption service's). ``on_signal(signum, second)`` is called first (the command
+    prints its one line there). Call it from the main thread of an entry point, never from a
+    library; it starts no JAX backend (``jax.distributed.initialize`` may still follow)."""
     _state.signum, _state.on_signal = None, on_signal
-    if signals is None:
-        signals = (signal.SIGINT,) if jax.process_count() > 1 else (signal.SIGTERM, signal.SIGINT)
+    signals = (signal.SIGINT,) if distributed else (signal.SIGTERM, signal.SIGINT)
     for signum in signals:
         _state.previous.setdefault(signum, signal.getsignal(signum))
         signal.signal(signum, _handler)
