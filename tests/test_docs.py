@@ -14,10 +14,16 @@ def python_blocks(page: str) -> list[str]:
     return re.findall(r"```python\n(.*?)```", (ROOT / page).read_text(), flags=re.S)
 
 
-BLOCKS = [(page, i, code) for page in PAGES for i, code in enumerate(python_blocks(page))]
+BLOCKS = [
+    pytest.param(
+        page, i, code, id=f"{page}#{i}", marks=[pytest.mark.slow] if "docs/" in page else []
+    )
+    for page in PAGES
+    for i, code in enumerate(python_blocks(page))
+]  # the library page's examples compile training steps: the long runs
 
 
-@pytest.mark.parametrize("page, index, code", BLOCKS, ids=[f"{p}#{i}" for p, i, _ in BLOCKS])
+@pytest.mark.parametrize("page, index, code", BLOCKS)
 def test_a_documented_example_runs_on_its_own(page, index, code, request):
     if 'pretrained("squeezenet1_1")' in code:  # offline: the data folder's published weights
         request.getfixturevalue("data_dir")

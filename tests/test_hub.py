@@ -270,6 +270,7 @@ def fake_mnist(tmp_path: Path) -> bytes:
 GAN_SMOKE = ["run", "gan", "--quick", "--steps", "2", "--seeds", "0", "--eval-samples", "100"]
 
 
+@pytest.mark.slow
 def test_a_chapter_without_a_data_folder_downloads_its_published_data_once(
     server, tmp_path, monkeypatch, capsys
 ):

@@ -157,6 +157,7 @@ def test_a_two_seed_run_stopped_or_killed_resumes_to_the_uninterrupted_numbers(
 LONG_GAN = ["run", "gan", "--quick", "--seeds", "0", "--steps", "100000", "--time-budget-s", "0"]
 
 
+@pytest.mark.slow
 def test_sigint_is_one_line_without_a_traceback(tmp_path):
     out = tmp_path / "run"
     process = start(LONG_GAN, out, tmp_path)
@@ -334,6 +335,7 @@ def test_a_full_disk_is_one_line_and_the_last_checkpoint_stays_usable(
     assert untimed(resumed) == untimed(whole_runs["gan"])
 
 
+@pytest.mark.slow
 def test_a_first_checkpoint_that_does_not_fit_is_one_line(tmp_path, capsys, embedded):
     """The 4.2 MB checkpoint fails half-written inside orbax: one line, nothing left of it."""
     with small_disk(tmp_path / "disk", "3m") as disk:
