@@ -141,9 +141,12 @@ def _data_copy(source: Source, data=None) -> Path | None:
 
 
 def _manual_hint(source: Source, pinned: Pinned) -> str:
-    return (
+    hint = (
         f"download {pinned.url} (sha256 {pinned.sha256}) and place it at {_where(source, pinned)}"
     )
+    if source.folder:  # one line still: the first file absent stands for the rest
+        hint += f", and likewise the {len(source.files) - 1} other files of {source.name}"
+    return hint
 
 
 def _download(source: Source, pinned: Pinned, into: Path, progress: bool) -> None:
@@ -186,7 +189,7 @@ def fetch(source: Source, progress: bool = False, data=None) -> Path:
     for found in (_checked(source, source.cache_path), _data_copy(source, data)):
         if found is not None:
             return found
-    missing = source.files[0]
+    missing = next((p for p in source.files if not _where(source, p).is_file()), source.files[0])
     if not missing.url:  # no published copy: the data folder's is the only one
         raise InputError(
             f"{source.name}: not published for download; it is read from the data folder's "
