@@ -28,9 +28,16 @@ def test_direction_needs_significance_and_the_same_sign_on_every_seed():
     assert stats.direction(higher) == "higher" and stats.direction(lower) == "lower"
     assert lower["all_seeds_lower"] and not lower["all_seeds"]
     # significant on average but one seed the other way: no claim either way
-    mixed = {"p": 0.01, "all_seeds": False, "all_seeds_lower": False, "mean_diff": -0.1}
+    mixed = {"p": 0.01, "all_seeds": False, "all_seeds_lower": False, "mean_diff": -0.1, "n": 3}
     assert stats.direction(mixed) is None
     assert stats.direction({**higher, "p": 0.2}) is None
+    # two seeds: no claim and no p-value, whatever the t-test says
+    two = stats.paired_test([0.76, 0.78], [0.52, 0.55])
+    assert stats.direction(two) is None
+    assert stats.verdict(two) == (
+        "not tested: 2 seeds (a paired test needs 3 or more); difference +0.2350"
+    )
+    assert stats.verdict(higher).startswith("higher by +0.2367 (paired t-test p = ")
 
 
 def test_wilson_interval_against_scipy_and_at_the_edges():
