@@ -119,8 +119,9 @@ def plan(
         )
     else:
         notes.append(
-            "VGG16 chapters skipped: no vgg16*.npz/.pth/.safetensors in --weights DIR (convert "
-            "torchvision's vgg16-397923af.pth with `python -m weights_convert vgg16 SRC OUT.npz`)"
+            "VGG16 chapters skipped: no VGG16 weights in the cache or in --weights DIR "
+            "(`jaxdl predict IMAGE --model vgg16 --weights imagenet` downloads torchvision's "
+            "once, 528 MB)"
         )
     return runs, notes
 
