@@ -138,13 +138,8 @@ def read_inputs(paths, classes: int = 1000):
     images, labels, names = [], [], []
     for path in map(Path, paths):
         if path.suffix == ".npz":
-            arrays = checks.read_npz(path, ("X",), optional=("y",))
-            x = checks.images_uint8(arrays["X"], f"{path}: 'X'")
-            if x.ndim != 4:
-                raise InputError(f"{path}: 'X' must be (N,H,W,C), got shape {x.shape}")
-            y = [None] * len(x)
-            if "y" in arrays:
-                y = checks.labels_in_range(arrays["y"], f"{path}: 'y'", classes=classes, n=len(x))
+            x, y = read_image_npz(path, classes)
+            y = [None] * len(x) if y is None else y
             images += list(x)
             labels += [None if v is None else int(v) for v in y]
             names += [f"{path.stem}_{i:03d}" for i in range(len(x))]
@@ -155,12 +150,22 @@ def read_inputs(paths, classes: int = 1000):
     return images, labels, names
 
 
+def read_image_npz(path, classes: int = 1000, labelled: bool = False):
+    """``(X (N,H,W,C) uint8, y (N,) int64 or None)`` of an ``.npz`` of images and optional labels
+    in 0..classes-1 (required when ``labelled``), checked where they enter."""
+    arrays = checks.read_npz(path, ("X", "y") if labelled else ("X",), optional=("y",))
+    x = checks.images_uint8(arrays["X"], f"{path}: 'X'")
+    if x.ndim != 4:
+        raise InputError(f"{path}: 'X' must be (N,H,W,C), got shape {x.shape}")
+    if "y" not in arrays:
+        return x, None
+    return x, checks.labels_in_range(arrays["y"], f"{path}: 'y'", classes=classes, n=len(x))
+
+
 def read_image_subset(path, indices, classes: int = 1000):
     """``(images (K,H,W,C) uint8, labels (K,))`` of the images ``indices`` of an ``.npz`` holding
     ``X`` and ``y`` (as ``imagenet_val_25.npz``), checked where they enter."""
-    arrays = checks.read_npz(path, ("X", "y"))
-    x = checks.images_uint8(arrays["X"], f"{path}: 'X'")
-    y = checks.labels_in_range(arrays["y"], f"{path}: 'y'", classes=classes, n=len(x))
+    x, y = read_image_npz(path, classes, labelled=True)
     outside = [i for i in indices if not 0 <= i < len(x)]
     if outside:
         raise InputError(f"image index {outside[0]} is outside 0..{len(x) - 1} of {path}")

@@ -26,6 +26,7 @@ from experiments.common import (
 from experiments.report import write_report
 from experiments.runner import (
     CHAPTERS,
+    has_checkpoints,
     is_done,
     missing_data,
     published_folder,
@@ -70,7 +71,7 @@ def resumable(workdir: Path, config) -> bool:
         and not is_done(workdir)
         and (workdir / "config.json").is_file()
         and same_config(workdir, config)
-        and any(p.name.isdigit() for p in (workdir / "checkpoints").glob("**/*"))
+        and has_checkpoints(workdir / "checkpoints")
     )
 
 

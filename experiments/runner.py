@@ -105,13 +105,17 @@ def _leaves(tree: dict, prefix: str = "") -> dict:
     return out
 
 
+def has_checkpoints(checkpoints: Path) -> bool:
+    """Whether any seed group under ``checkpoints`` saved a step (an orbax ``<step>/`` folder)."""
+    return checkpoints.is_dir() and any(
+        p.is_dir() and p.name.isdigit() for p in checkpoints.glob("**/*")
+    )
+
+
 def check_resumable(checkpoints: Path) -> None:
     """``--resume`` needs a checkpoint of at least one seed group under ``checkpoints`` (each
     group then resumes from its own latest one, or starts when it has none)."""
-    saved = checkpoints.is_dir() and any(
-        p.is_dir() and p.name.isdigit() for p in checkpoints.glob("**/*")
-    )
-    if not saved:
+    if not has_checkpoints(checkpoints):
         raise InputError(f"--resume: no checkpoint in {checkpoints} to resume from")
 
 
@@ -378,7 +382,8 @@ def _named_by_flag(message: str, cls, given: dict) -> str:
     owner, _, leaf = head.rpartition(".")
     if not sep or not owner:
         return message
-    names = [n for n in _owned_by(cls) if _owned_by(cls)[n] == owner and n.split(".")[-1] == leaf]
+    owners = _owned_by(cls)
+    names = [n for n, cls_name in owners.items() if cls_name == owner and n.split(".")[-1] == leaf]
     chosen = [n for n in names if n in given] or names
     return f"{_flag(chosen[0])}: {rest}" if chosen else message
 
