@@ -25,8 +25,8 @@ def dann_case(batch: int, layers):
     from jaxdl import dann
 
     host = dann_batch(batch)
-    model, optimizer = dann.DANN(layers=layers), dann.make_optimizer("sgd", 10_000)
-    step = dann.make_step(model, optimizer, "dann", 10_000)
+    model, optimizer = dann.DANN(layers=layers), dann.make_optimizer("sgd", 10_000, mu0=0.01)
+    step = dann.make_step(model, optimizer, "dann", setting=dann.Setting(steps=10_000))
     return step, lambda seed: dann.init_state(model, optimizer, seed), host
 
 

@@ -8,13 +8,11 @@ first layer's activation maps look like.
 import dataclasses
 from pathlib import Path
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
 from experiments.common import (
     Kernels,
-    build_apply,
     load_weights,
     preprocessing,
     read_image_subset,
@@ -22,9 +20,12 @@ from experiments.common import (
 )
 from experiments.configs.basics import BasicsConfig as Config
 from experiments.digits import digits_classifier
-from experiments.predict import classify, evaluate_folder, read_labels, top_k
+from experiments.predict import classify, evaluate_folder, read_labels
+from experiments.report import Section
 from experiments.tables import write_table
 from jaxdl import imagenet, stats, viz
+from jaxdl.imagenet import top_k
+from jaxdl.models import make_apply
 from jaxdl.train.classifier import predict_classes
 from jaxdl.weights import expected_shapes
 
@@ -79,7 +80,7 @@ def parameter_table(arch: str):
     return list(per_layer.items()), sum(per_layer.values())
 
 
-def architecture_section(workdir: Path) -> tuple[dict, dict]:
+def architecture_section(workdir: Path) -> tuple[dict, Section]:
     rows, total = parameter_table("vgg16")
     fc = sum(n for layer, n in rows if layer.startswith("fc"))
     write_table(
@@ -101,13 +102,75 @@ def architecture_section(workdir: Path) -> tuple[dict, dict]:
         f"{sizes['squeezenet1_0']:,} and 1.1 {sizes['squeezenet1_1']:,} parameters "
         f"({total / sizes['squeezenet1_1']:.0f}x fewer than VGG16), with no fully connected layer."
     )
-    section = {
-        "title": "Q1. How many parameters does VGG16 have, and where?",
-        "text": text,
-        "figures": [],
-        "table": "vgg16_parameters.csv",
-    }
+    section = Section(
+        "Q1. How many parameters does VGG16 have, and where?", text, table="vgg16_parameters.csv"
+    )
     return numbers, section
+
+
+def top5_section(config: Config, workdir: Path, images, labels, inputs, logits, norm) -> Section:
+    """Q2: a figure per image with the network's five best classes."""
+    indices, probs = top_k(logits, 5)
+    figures, lines = [], []
+    for i, (index, label) in enumerate(zip(config.image_indices, labels)):
+        names = [imagenet.short_name(int(c)) for c in indices[i]]
+        title = f"image {index}: true class {imagenet.short_name(int(label))}"
+        deprocessed = np.asarray(imagenet.deprocess(inputs[i], norm))
+        fig = viz.prediction_figure(images[i], deprocessed, names, probs[i], title=title)
+        figures.append(viz.save_figure(fig, workdir / f"top5_{index:02d}.png").name)
+        lines.append(
+            f"image {index} ({imagenet.short_name(int(label))}): "
+            + ", ".join(f"{n} {p:.2f}" for n, p in zip(names, probs[i]))
+        )
+    captions = tuple(
+        f"The image as given, the network's input and its top-5: {line}" for line in lines
+    )
+    return Section(
+        "Q2. Top-5 predictions on ImageNet images",
+        "; ".join(lines) + ".",
+        tuple(figures),
+        captions=captions,
+    )
+
+
+def activation_section(config: Config, workdir: Path, params, inputs, kernels) -> Section:
+    """Q3: the activation maps of ``config.layer`` on the first image."""
+    apply = make_apply(config.model, layers=kernels.layers)
+    maps, _ = apply(params, inputs[:1], stop_at=config.layer)
+    title = f"{config.model} {config.layer} on image {config.image_indices[0]}"
+    fig = viz.activation_grid_figure(maps[0], title=title)
+    name = viz.save_figure(fig, workdir / f"activations_{config.layer}.png").name
+    shown = min(64, maps.shape[-1])
+    return Section(
+        f"Q3. Activation maps of {config.layer}",
+        f"The first {shown} of {maps.shape[-1]} maps of {config.layer} "
+        f"({maps.shape[1]}x{maps.shape[2]}): edge, colour and texture detectors.",
+        (name,),
+        captions=(f"The first {shown} activation maps of {title}, each scaled to its own range",),
+    )
+
+
+def accuracy_section(config: Config, data: Path, params, meta, kernels) -> tuple[dict, Section]:
+    """Top-1 / top-5 of the weights on the labelled validation subset."""
+    files, y = read_labels(data / VAL_SUBSET / "labels.txt")
+    result = evaluate_folder(
+        config.model,
+        params,
+        meta,
+        data / VAL_SUBSET / "images",
+        files[: config.eval_images],
+        y[: config.eval_images],
+        progress=True,
+        layers=kernels.layers,
+    )
+    text = (
+        f"{config.model} ({meta.get('source_format', 'converted')} weights): top-1 "
+        f"{result['top1']:.3f}, top-5 {result['top5']:.3f} on {result['n']} images of "
+        "imagenet/val_subset (resize 256, centre crop)."
+        + full_validation_text(config.model, result["top1"], result["n"])
+    )
+    numbers = {f"val_{k}": v for k, v in result.items()}
+    return numbers, Section("ImageNet accuracy of the converted weights", text)
 
 
 def imagenet_sections(config: Config, workdir: Path, data: Path, kernels: Kernels):
@@ -116,80 +179,26 @@ def imagenet_sections(config: Config, workdir: Path, data: Path, kernels: Kernel
     params, meta = load_weights(config.model, weights)
     images, labels = read_image_subset(data / IMAGES, config.image_indices)
     inputs, logits = classify(config.model, params, meta, list(images), layers=kernels.layers)
-    indices, probs = top_k(logits, 5)
     norm = preprocessing(meta)["norm"]
-    figures, lines = [], []
-    for i, (index, label) in enumerate(zip(config.image_indices, labels)):
-        names = [imagenet.short_name(int(c)) for c in indices[i]]
-        fig = viz.prediction_figure(
-            images[i],
-            np.asarray(imagenet.deprocess(inputs[i], norm)),
-            names,
-            probs[i],
-            title=f"image {index}: true class {imagenet.short_name(int(label))}",
-        )
-        figures.append(viz.save_figure(fig, workdir / f"top5_{index:02d}.png").name)
-        lines.append(
-            f"image {index} ({imagenet.short_name(int(label))}): "
-            + ", ".join(f"{n} {p:.2f}" for n, p in zip(names, probs[i]))
-        )
-    maps, _ = jax.jit(build_apply(config.model, kernels.layers), static_argnames="stop_at")(
-        params, inputs[:1], stop_at=config.layer
-    )
-    fig = viz.activation_grid_figure(
-        maps[0], title=f"{config.model} {config.layer} on image {config.image_indices[0]}"
-    )
-    activation_figure = viz.save_figure(fig, workdir / f"activations_{config.layer}.png").name
+    indices, _ = top_k(logits, 5)
     numbers = {
         "top5_hits": int((indices == labels[:, None]).any(axis=1).sum()),
         "n_images": len(labels),
         "weights": weights_record(weights, config.model),
     }
     sections = [
-        {
-            "title": "Q2. Top-5 predictions on ImageNet images",
-            "text": "; ".join(lines) + ".",
-            "figures": figures,
-            "table": None,
-        },
-        {
-            "title": f"Q3. Activation maps of {config.layer}",
-            "text": f"The first {min(64, maps.shape[-1])} of {maps.shape[-1]} maps of "
-            f"{config.layer} "
-            f"({maps.shape[1]}x{maps.shape[2]}): edge, colour and texture detectors.",
-            "figures": [activation_figure],
-            "table": None,
-        },
+        top5_section(config, workdir, images, labels, inputs, logits, norm),
+        activation_section(config, workdir, params, inputs, kernels),
     ]
     if config.eval_images and (data / VAL_SUBSET).is_dir():
-        files, y = read_labels(data / VAL_SUBSET / "labels.txt")
-        result = evaluate_folder(
-            config.model,
-            params,
-            meta,
-            data / VAL_SUBSET / "images",
-            files[: config.eval_images],
-            y[: config.eval_images],
-            progress=True,
-            layers=kernels.layers,
-        )
-        numbers.update({f"val_{k}": v for k, v in result.items()})
-        sections.append(
-            {
-                "title": "ImageNet accuracy of the converted weights",
-                "text": f"{config.model} ({meta.get('source_format', 'converted')} weights): top-1 "
-                f"{result['top1']:.3f}, top-5 {result['top5']:.3f} on {result['n']} images of "
-                f"imagenet/val_subset (resize 256, centre crop)."
-                + full_validation_text(config.model, result["top1"], result["n"]),
-                "figures": [],
-                "table": None,
-            }
-        )
+        accuracy, section = accuracy_section(config, data, params, meta, kernels)
+        numbers.update(accuracy)
+        sections.append(section)
     return numbers, sections
 
 
 def digits_sections(config: Config, workdir: Path, kernels: Kernels):
-    """No ImageNet weights: the same figures with the small CNN trained on sklearn digits."""
+    """No ImageNet weights: the same figures with the small CNN trained on scikit-learn digits."""
     digits = digits_classifier(config.seed, kernels.layers)
     x, y = digits.x_test, digits.y_test
     accuracy = float((predict_classes(digits.module, digits.params, x) == y).mean())
@@ -209,19 +218,41 @@ def digits_sections(config: Config, workdir: Path, kernels: Kernels):
     activation_figure = viz.save_figure(fig, workdir / "activations_conv1.png").name
     note = "No ImageNet weights in the data folder: shown on a CNN trained on scikit-learn digits."
     return {"digits_test_accuracy": accuracy}, [
-        {
-            "title": "Q2. Top-5 predictions",
-            "text": f"{note} Test accuracy {accuracy:.3f}.",
-            "figures": figures,
-            "table": None,
-        },
-        {
-            "title": "Q3. Activation maps of conv1",
-            "text": note,
-            "figures": [activation_figure],
-            "table": None,
-        },
+        Section(
+            "Q2. Top-5 predictions",
+            f"{note} Test accuracy {accuracy:.3f}.",
+            tuple(figures),
+            captions=tuple(
+                f"A test digit (true class {y[i]}) and the CNN's top-5" for i in range(2)
+            ),
+        ),
+        Section(
+            "Q3. Activation maps of conv1",
+            note,
+            (activation_figure,),
+            captions=("The digits CNN's conv1 maps on a test digit",),
+        ),
     ]
+
+
+def headline(numbers: dict, config: Config) -> list[dict]:
+    """The summary table's rows: VGG16's size and, with ImageNet weights, their accuracy."""
+    rows = [
+        {
+            "result": "VGG16 parameters (share in the fully connected layers)",
+            "measured": f"{numbers['vgg16_parameters']:,} ({100 * numbers['vgg16_fc_share']:.1f}%)",
+            "reference": "138M (Simonyan & Zisserman 2015)",
+        }
+    ]
+    if "val_top1" in numbers:
+        rows.append(
+            {
+                "result": f"{config.model} top-1 on {numbers['val_n']} validation images",
+                "measured": f"{numbers['val_top1']:.3f}",
+                "reference": FULL_VALIDATION.get(config.model, ("-",))[0],
+            }
+        )
+    return rows
 
 
 def run(config: Config, workdir: Path, data: Path | None, kernels: Kernels = Kernels()) -> dict:
@@ -236,11 +267,11 @@ def run(config: Config, workdir: Path, data: Path | None, kernels: Kernels = Ker
     else:
         more, sections = digits_sections(config, workdir, kernels)
     sections = [section] + sections
-    figures = [f for s in sections for f in s["figures"]]
     return {
         **numbers,
         **more,
         "imagenet_weights": bool(has_imagenet),
-        "figures": figures,
-        "sections": sections,
+        "figures": [f for s in sections for f in s.figures],
+        "headline": headline({**numbers, **more}, config),
+        "sections": [s.to_json() for s in sections],
     }

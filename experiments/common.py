@@ -20,7 +20,7 @@ from jaxdl.data.images import load_image
 from jaxdl.errors import InputError
 from jaxdl.interpret import ModuleLogits
 from jaxdl.layers import FLAX, Layers
-from jaxdl.models import MODELS, get_model, get_spec
+from jaxdl.models import MODELS, get_spec
 from jaxdl.models.published import WEIGHTS, is_name, load_named, source_of
 
 KERNEL_CHOICES = ("auto", "cpu", "flax")
@@ -172,16 +172,6 @@ def read_image_subset(path, indices, classes: int = 1000):
     return x[list(indices)], y[list(indices)]
 
 
-def build_apply(model: str, layers: Layers = FLAX, **overrides):
-    """A function ``apply(params, x, stop_at=None) -> (out, intermediates)`` for ``model``."""
-    module = get_model(model, layers=layers, **overrides)
-
-    def apply(params, x, stop_at=None):
-        return module.apply({"params": params}, x, stop_at=stop_at)
-
-    return apply
-
-
 def write_json(path, payload) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -196,6 +186,8 @@ def _jsonable(value):
         return value.tolist()
     if isinstance(value, Path):
         return str(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 

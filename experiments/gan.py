@@ -1,51 +1,43 @@
 """Chapter 4 GANs: DCGAN / conditional DCGAN on MNIST, scored by an MNIST classifier.
 
-Trains G and D with the shared loop (jitted D-then-G step, checkpoints, ``--resume``, metrics
-CSV, NaN stop), draws a sample grid of a fixed noise batch every ``--sample-every`` steps
-(PNG + GIF), the loss / D(x) / D(G(z)) curves and, for the conditional GAN, the test figure
-(one column per fixed z, one row per class). Scores the samples with a cached MNIST
-classifier: classifier Inception Score, Frechet distance of its penultimate features to the
-MNIST test set, label accuracy, beside the same scores of real MNIST images (the ceiling).
-Without MNIST it falls back to scikit-learn's digits, upsampled to 28x28.
+Trains G and D with the shared seed-group trainer (jitted D-then-G step, checkpoints,
+``--resume``, metrics CSV, NaN stop), draws a sample grid of a fixed noise batch every
+``--sample-every`` steps (PNG + GIF), the loss / D(x) / D(G(z)) curves and, for the conditional
+GAN, the test figure (one column per fixed z, one row per class). Scores the samples with a
+cached MNIST classifier: classifier Inception Score, Frechet distance of its penultimate
+features to the MNIST test set, label accuracy, beside the same scores of real MNIST images
+(the ceiling). Without MNIST it falls back to scikit-learn's digits, upsampled to 28x28.
 """
 
 import dataclasses
 import sys
-import time
 from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
+from experiments import gan_report as report
 from experiments.common import Kernels, StepBar, progress_bar
 from experiments.configs.gan import GANConfig as Config
+from experiments.gan_report import CLASSES, GRID, SeedResult, model_kind
 from experiments.tables import write_table
-from jaxdl import stats, viz
+from jaxdl import viz
 from jaxdl.data.digits import load_digits_images
 from jaxdl.data.mnist import load_mnist
-from jaxdl.errors import InputError
-from jaxdl.gan import GAN, Discriminator, Generator, clusters, quality, to_unit
+from jaxdl.gan import GAN, Discriminator, Generator, adam, clusters, make_sampler, quality
 from jaxdl.layers import FLAX
-from jaxdl.train import loop, seeds
+from jaxdl.train import groups, seeds
 from jaxdl.train.batches import array_stream
-from jaxdl.train.checkpoint import Checkpointer
-from jaxdl.train.logging import MetricsLogger, SeedLoggers
 
 MNIST = "mnist/mnist.npz"
-CLASSES = 10
-GRID = 10  # the fixed batch: 10 x 10 samples
-DIGITS_SIZE = 1400  # training images of the sklearn-digits fallback
+DIGITS_SIZE = 1400  # training images of the scikit-learn digits fallback
 DIGITS_CLASSIFIER_EPOCHS = 20  # its quality classifier sees few images per epoch
 # the scoring classifier and the scored noise are seeded by this, not by --seeds: runs on any
 # seeds are scored alike and compare
 SCORING_SEED = 0
-SMOKE_STEPS = 2000  # below this, samples are labelled a smoke run (digits take a few thousand)
-
-
 QUESTION_STEPS = 3000  # the saturating loss and cD(x) show their effect well within this
-CLUSTERS = 100  # k-means clusters of the self-conditioned DCGAN (README: 10, 50, 100, 200 compared)
+CLUSTERS = 100  # k-means clusters of the self-conditioned DCGAN (docs: 10, 50, 100, 200 compared)
 CLASS_CLUSTERS = 10  # k-means clusters within each digit of the cDCGAN on clusters
 
 
@@ -68,13 +60,15 @@ def study_variants(config: Config) -> dict[str, Config]:
 
 
 def quick(config: Config) -> Config:
+    """Two seeds of 800 steps (about 30 s each on 2 CPU cores; a 45 s budget per seed caps a
+    slower machine): enough for digit-like samples, too short for good ones."""
     return dataclasses.replace(
         config,
-        steps=300,
+        steps=800,
         seeds=(0, 1),
-        time_budget_s=60.0,
-        sample_every=50,
-        checkpoint_every=100,
+        time_budget_s=45.0,
+        sample_every=100,
+        checkpoint_every=200,
         eval_samples=2000,
         classifier_epochs=1,
     )
@@ -109,8 +103,8 @@ def build_gan(config: Config, layers=FLAX) -> GAN:
         Generator(config.image_size, config.g_width, num_classes=classes, layers=layers),
         Discriminator(config.image_size, config.d_width, d_classes, config.pack, layers=layers),
         z_dim=config.z_dim,
-        g_optimizer=optax.adam(config.lr_g, b1=config.beta1),
-        d_optimizer=optax.adam(config.lr_d, b1=config.beta1),
+        g_optimizer=adam(config.lr_g, config.beta1),
+        d_optimizer=adam(config.lr_d, config.beta1),
         saturating=config.saturating,
         d_steps=config.d_steps,
         label_smoothing=config.label_smoothing,
@@ -151,153 +145,6 @@ def fixed_batch(config: Config, shares=None):
         return z, classes_to_clusters(config, key_y, jnp.repeat(jnp.arange(GRID), GRID), shares)
     z = jax.random.normal(key_z, (GRID * GRID, config.z_dim))
     return z, draw_labels(config, key_y, GRID * GRID, shares)
-
-
-def make_sampler(gan: GAN, batch_size: int = 500):
-    """Jitted ``sample(state, z (N, z_dim), y (N,)) -> images (N, S, S)`` in [0, 1] from the
-    generator in inference mode, ``batch_size`` images at a time."""
-
-    def sample(state, z, y):
-        def one(zy):
-            return gan.sample(state, zy[0][None], zy[1][None])[0, ..., 0]
-
-        return to_unit(jax.lax.map(one, (z, y), batch_size=batch_size))
-
-    return jax.jit(sample)
-
-
-def save_grid(images, path) -> Path:
-    """(100, S, S) in [0, 1] -> a 10x10 PNG grid (white digits on black)."""
-    from PIL import Image
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(viz.to_uint8(viz.image_grid(np.asarray(images), GRID, fill=0.5))).save(path)
-    return path
-
-
-def loss_figure(logger: MetricsLogger):
-    fig, (ax_loss, ax_d) = viz.new_figure(1, 2, size=(5, 3.5))
-    for name, label in (("d_loss", "D loss (eq. 4.3)"), ("g_loss", "G loss")):
-        ax_loss.plot(*logger.series(name), label=label)
-    for name, label in (
-        ("d_real", "D(x)"),
-        ("d_fake", "D(G(z)) before D step"),
-        ("d_fake_g", "D(G(z)) after"),
-    ):
-        ax_d.plot(*logger.series(name), label=label)
-    ax_loss.set_title("losses")
-    ax_d.set_title("discriminator outputs")
-    ax_d.set_ylim(0, 1)
-    for ax in (ax_loss, ax_d):
-        ax.set_xlabel("generator step")
-        ax.legend()
-    fig.tight_layout()
-    return fig
-
-
-def samples_figure(images, title: str, conditional: bool):
-    """The fixed batch (100, S, S) as a 10x10 grid; conditional: the practical's test figure,
-    row = requested class, column = fixed z."""
-    fig, ax = viz.new_figure(1, 1, size=(7, 7))
-    ax.imshow(viz.image_grid(np.asarray(images), GRID, fill=0.5), cmap="gray", vmin=0, vmax=1)
-    if conditional:
-        size = images.shape[1] + 2
-        ax.set_yticks(np.arange(GRID) * size + size / 2 - 1, [str(c) for c in range(GRID)])
-        ax.set_xticks(np.arange(GRID) * size + size / 2 - 1, [f"z{c}" for c in range(GRID)])
-        ax.set_ylabel("requested class y")
-        ax.set_xlabel("fixed noise z")
-    else:
-        ax.axis("off")
-    ax.set_title(title)
-    return fig
-
-
-def train(config: Config, gan: GAN, step, sampler, x_train, y_train, workdir: Path, group, shares):
-    """Train the stacked seeds ``group`` with ``step`` (``loop.jit_step`` of the vmapped
-    ``gan.train_step``) until ``config.steps`` or the time budget (per seed: a group of S
-    vmapped seeds gets S times it). The loop runs in chunks of ``sample_every`` steps, drawing
-    each seed's fixed-noise grid (samples/seed<s>/) after each. ``y_train``: the labels, or
-    the clusters (drawn at ``shares`` for the grids). Returns one dict per seed:
-    state, logger, seconds (per seed), stop reason, steps run by this call."""
-    shape = (config.image_size, config.image_size, 1)
-    state = seeds.stack([gan.init(s, shape) for s in group])
-    arrays = {"image": x_train, "label": y_train.astype(np.int32)}
-    per_step = config.batch_size * config.d_steps
-
-    def batches(start):
-        return seeds.stacked_batches([array_stream(arrays, per_step, s, start) for s in group])
-
-    name = "seeds" + "-".join(map(str, group))
-    checkpointer = Checkpointer(
-        workdir / "checkpoints" / name, every=config.checkpoint_every, keep=2
-    )
-    logger = SeedLoggers(workdir / "logs", "metrics", group)
-    z, y = fixed_batch(config, shares)
-    bar = StepBar(config.steps, f"{model_kind(config)} training (seed {name[5:]})")
-    budget = config.time_budget_s * len(group)
-    # a group not started before the run was stopped has no checkpoint: it starts afresh
-    resume = config.resume and checkpointer.latest_step() is not None
-    target, reason = 0, "steps"
-    try:
-        while True:
-            target, chunk_start = (
-                min(target + config.sample_every, config.steps),
-                time.perf_counter(),
-            )
-            state, _ = loop.fit(
-                step,
-                state,
-                batches,
-                num_steps=max(target, 1),
-                checkpointer=checkpointer,
-                logger=logger,
-                log_every=min(50, config.sample_every),
-                resume=resume,
-                progress=bar,
-            )
-            resume, target = False, loop.steps_taken(state)
-            for seed, seed_state in zip(group, seeds.unstack(state)):
-                grid = workdir / "samples" / f"seed{seed}" / f"step_{target:06d}.png"
-                save_grid(sampler(seed_state, z, y), grid)
-            if target >= config.steps:
-                break
-            chunk_seconds = time.perf_counter() - chunk_start
-            if budget and loop.wall_seconds(logger) + chunk_seconds > budget:
-                reason = (
-                    f"time budget of {config.time_budget_s:.0f} s per seed (next chunk would "
-                    "exceed it)"
-                )
-                break
-    except FloatingPointError as e:
-        raise InputError(
-            f"training diverged: {e}; last good checkpoint: {checkpointer.latest_step()} "
-            f"in {checkpointer.directory}"
-        ) from None
-    finally:
-        bar.close()
-        checkpointer.close()
-    seconds = loop.wall_seconds(logger) / len(group)  # training time, over resumes too
-    return [
-        {
-            "seed": seed,
-            "state": seed_state,
-            "logger": seed_logger,
-            "seconds": seconds,
-            "reason": reason,
-        }
-        for seed, seed_state, seed_logger in zip(group, seeds.unstack(state), logger.loggers)
-    ]
-
-
-def model_kind(config: Config) -> str:
-    loss = " (saturating G loss)" if config.saturating else ""
-    if config.clusters and config.conditional:
-        return f"cDCGAN on {config.clusters} clusters per class" + loss
-    if config.clusters:
-        return f"DCGAN self-conditioned on {config.clusters} clusters" + loss
-    if not config.conditional:
-        return "DCGAN" + loss
-    return "cDCGAN" + ("" if config.d_sees_labels else " with cD(x)") + loss
 
 
 def scorer(config: Config, x_train, y_train, x_test, y_test, shares=None):
@@ -345,210 +192,122 @@ def scorer(config: Config, x_train, y_train, x_test, y_test, shares=None):
     return score, {"real": real, "noise": noise}, facts
 
 
-SCORES = ("inception_score", "frechet_distance", "share_distance", "label_accuracy")
+def quick_variants(config: Config) -> dict[str, Config]:
+    """The demo's other run: the conditional GAN only (the quick study shows digits from two
+    longer runs rather than noise from six short ones)."""
+    return {"gan_conditional": dataclasses.replace(config, conditional=True)}
 
 
-def quality_rows(kind: str, per_seed: list, references: dict) -> list[dict]:
-    """One row per seed, their mean and std (n > 1), the real images' ceiling and the noise
-    floor; a score a model has not (label accuracy of an unconditional GAN) is left empty."""
+def train(config: Config, gan: GAN, step, sampler, arrays: dict, workdir: Path, group, shares):
+    """Train the seeds ``group`` until ``config.steps`` or the time budget, drawing each seed's
+    fixed-noise grid (samples/seed<s>/) every ``sample_every`` steps; ``arrays``: the training
+    images and labels (or clusters, drawn at ``shares`` for the grids). One ``SeedRun`` per
+    seed."""
+    shape = (config.image_size, config.image_size, 1)
+    z, y = fixed_batch(config, shares)
 
-    def row(images, values):
-        return {"images": images, **{k: values.get(k) for k in SCORES}}
+    def grids(step: int, states: list) -> None:
+        for seed, state in zip(group, states):
+            grid = workdir / "samples" / f"seed{seed}" / f"step_{step:06d}.png"
+            report.save_grid(sampler(state, z, y), grid)
 
-    rows = [row(f"{kind}, seed {r['seed']}", r["scores"]) for r in per_seed]
-    names = [k for k in SCORES if k in per_seed[0]["scores"]]
-    summary = {k: stats.mean_std([r["scores"][k] for r in per_seed]) for k in names}
-    if len(per_seed) > 1:
-        n = len(per_seed)
-        rows.append(row(f"{kind}, mean over {n} seeds", {k: v["mean"] for k, v in summary.items()}))
-        rows.append(row(f"{kind}, std over {n} seeds", {k: v["std"] for k, v in summary.items()}))
-    return rows + [
-        row("real training images (ceiling)", references["real"]),
-        row("uniform noise (floor)", references["noise"]),
-    ]
-
-
-def class_share_figure(per_seed: list, real: dict, path: Path):
-    """The share of the samples the scoring classifier puts in each digit, mean +- std over the
-    seeds, beside the real training images' shares (mode coverage: 10% each when even)."""
-    shares = np.array([r["scores"]["class_shares"] for r in per_seed])
-    digits = np.arange(CLASSES)
-    fig, ax = viz.new_figure(size=(5, 3.2))
-    ax.bar(
-        digits - 0.2,
-        100 * shares.mean(0),
-        0.4,
-        yerr=100 * shares.std(0),
-        capsize=2,
-        label=f"generated, mean +- std over {len(shares)} seeds",
-    )
-    ax.bar(digits + 0.2, 100 * np.array(real["class_shares"]), 0.4, label="real training images")
-    ax.axhspan(7, 13, color="grey", alpha=0.15, label="7-13%")
-    top = 100 * max((shares.mean(0) + shares.std(0)).max(), max(real["class_shares"]), 0.13)
-    ax.set_ylim(0, 1.4 * top)  # room for the legend above the bars
-    ax.set_xticks(digits)
-    ax.set_xlabel("digit (the scoring classifier's prediction)")
-    ax.set_ylabel("% of the samples")
-    ax.legend(fontsize=7, loc="upper center", ncol=2)
-    return viz.save_figure(fig, path)
+    per_step = config.batch_size * config.d_steps
+    bar = StepBar(config.steps, f"{model_kind(config)} training (seed {'-'.join(map(str, group))})")
+    try:
+        return groups.train_group(
+            step,
+            lambda s: gan.init(s, shape),
+            lambda s, start: array_stream(arrays, per_step, s, start),
+            group,
+            num_steps=config.steps,
+            checkpoints=workdir / "checkpoints",
+            checkpoint_every=config.checkpoint_every,
+            logs=workdir / "logs",
+            log_every=min(50, config.sample_every),
+            resume=config.resume,
+            progress=bar,
+            chunk=config.sample_every,
+            after_chunk=grids,
+            time_budget_s=config.time_budget_s,
+        )
+    finally:
+        bar.close()
 
 
-def pm(summary: dict, digits: int = 2) -> str:
-    return f"{summary['mean']:.{digits}f} +- {summary['std']:.{digits}f}"
+def conditioning(config: Config, x_train, y_train):
+    """G's training conditions: the labels, clusters within each class, or clusters of the
+    images; with the clusters' shares and what describes them."""
+    if config.clusters and config.conditional:
+        y, shares = clusters.clusters_within_classes(
+            x_train, y_train, config.clusters, config.seeds[0]
+        )
+        return y, shares, {"clusters_per_class": config.clusters}
+    if config.clusters:
+        y, shares = clusters.kmeans_clusters(x_train, config.clusters, config.seeds[0])
+        return (
+            y,
+            shares,
+            {"clusters": config.clusters, "cluster_purity": clusters.purity(y, y_train)},
+        )
+    return y_train, None, {}
+
+
+def figures(config: Config, per_seed: list, sampler, shares, workdir: Path) -> str:
+    """The progress GIF, loss curves and final samples of the first seed; the samples' file."""
+    from PIL import Image
+
+    first = per_seed[0].run
+    frames = sorted((workdir / "samples" / f"seed{first.seed}").glob("step_*.png"))
+    viz.save_gif([np.asarray(Image.open(f)) for f in frames], workdir / "progress.gif", fps=4)
+    viz.save_figure(report.loss_figure(first.logger), workdir / "losses.png")
+    final = sampler(first.state, *fixed_batch(config, shares))
+    title = f"{model_kind(config)} after {first.steps} steps, seed {first.seed}"
+    if first.steps < report.SHORT_STEPS:
+        title += " (a short run)"
+    name = "class_by_z.png" if config.conditional else "samples.png"
+    viz.save_figure(report.samples_figure(final, title, config.conditional), workdir / name)
+    return name
 
 
 def run(config: Config, workdir: Path, data: Path | None, kernels: Kernels = Kernels()) -> dict:
     x_train, y_train, x_test, y_test, source = load_data(data, config.image_size)
     gan = build_gan(config, kernels.layers)
-    sampler = make_sampler(gan)
-    step = loop.jit_step(seeds.vmap_step(gan.train_step), batch_axis=1)
-    y_gan, shares, cluster_facts = y_train, None, {}
-    if config.clusters and config.conditional:
-        y_gan, shares = clusters.clusters_within_classes(
-            x_train, y_train, config.clusters, config.seeds[0]
-        )
-        cluster_facts = {"clusters_per_class": config.clusters}
-    elif config.clusters:
-        y_gan, shares = clusters.kmeans_clusters(x_train, config.clusters, config.seeds[0])
-        cluster_facts = {
-            "clusters": config.clusters,
-            "cluster_purity": clusters.purity(y_gan, y_train),
-        }
-    per_seed = [
-        result
+    sampler, step = make_sampler(gan), groups.stacked_step(gan.train_step)
+    y_gan, shares, facts = conditioning(config, x_train, y_train)
+    arrays = {"image": x_train, "label": y_gan.astype(np.int32)}
+    runs = [
+        run
         for group in seeds.groups(config.seeds, config.seed_mode)
-        for result in train(config, gan, step, sampler, x_train, y_gan, workdir, group, shares)
+        for run in train(config, gan, step, sampler, arrays, workdir, group, shares)
     ]
-    first = per_seed[0]
-    steps = loop.steps_taken(first["state"])
-    seed_steps = [loop.steps_taken(r["state"]) for r in per_seed]  # differ when the budget stops
-    kind = model_kind(config)
-
-    from PIL import Image
-
-    frames = sorted((workdir / "samples" / f"seed{first['seed']}").glob("step_*.png"))
-    viz.save_gif([np.asarray(Image.open(f)) for f in frames], workdir / "progress.gif", fps=4)
-    viz.save_figure(loss_figure(first["logger"]), workdir / "losses.png")
-    final = sampler(first["state"], *fixed_batch(config, shares))
-    smoke = steps < SMOKE_STEPS
-    title = f"{kind} after {steps} steps, seed {first['seed']}" + (
-        "\n(a smoke run: too few steps to learn the digits)" if smoke else ""
-    )
-    sample_figure = "class_by_z.png" if config.conditional else "samples.png"
-    viz.save_figure(samples_figure(final, title, config.conditional), workdir / sample_figure)
-
-    score, references, facts = scorer(config, x_train, y_train, x_test, y_test, shares)
-    real, noise = references["real"], references["noise"]
-    for r in per_seed:
-        r["scores"] = score(sampler, r["state"])
-    write_table(quality_rows(kind, per_seed, references), workdir, "quality")
-    class_share_figure(per_seed, real, workdir / "class_shares.png")
-    shares = np.mean([r["scores"]["class_shares"] for r in per_seed], axis=0)
-    names = [k for k in SCORES if k in first["scores"]]
-    summary = {k: stats.mean_std([r["scores"][k] for r in per_seed]) for k in names}
-    seconds = float(np.mean([r["seconds"] for r in per_seed]))
-    last = first["logger"].records[-1] if first["logger"].records else {}
-    seed_list = ", ".join(str(r["seed"]) for r in per_seed)
-    steps_text = (
-        f"{steps} steps per seed"
-        if len(set(seed_steps)) == 1
-        else f"{' / '.join(map(str, seed_steps))} steps (seeds {seed_list})"
-    )
-    text_train = (
-        f"{kind} ({config.image_size}x{config.image_size}, widths G {config.g_width} / D "
-        f"{config.d_width}, "
-        f"z {config.z_dim}, batch {config.batch_size}, Adam lr G {config.lr_g} / D {config.lr_d}, "
-        f"{'saturating' if config.saturating else 'non-saturating'} G loss, {config.d_steps} D "
-        f"step(s) per G step) trained {steps_text} in {seconds:.0f} s per seed "
-        f"(stopped by: {first['reason']}) on {source}, seeds {seed_list}. Curves of seed "
-        f"{first['seed']}: last logged D(x) {last.get('d_real', float('nan')):.2f}, "
-        f"D(G(z)) {last.get('d_fake', float('nan')):.2f}."
-    )
-    if config.clusters and config.conditional:
-        text_train += (
-            f" G and D are conditioned on {config.clusters} k-means clusters within each digit "
-            f"(PCA-{clusters.PCA_DIMS} of the deskewed pixels, seed {config.seeds[0]}) instead "
-            "of the digit itself; a sample of digit y draws one of y's clusters at its share of "
-            "y's training images, so the label accuracy is that of the cluster's digit."
-        )
-    elif config.clusters:
-        text_train += (
-            f" No labels: G and D are conditioned on {config.clusters} k-means clusters of the "
-            f"training images (PCA-{clusters.PCA_DIMS} of the deskewed pixels, seed "
-            f"{config.seeds[0]}), drawn at their training shares when sampling, so each cluster "
-            "keeps its share of the samples; "
-            f"the clusters' purity, read from the labels only to describe them, is "
-            f"{cluster_facts['cluster_purity']:.3f} (the share of images whose digit is their "
-            "cluster's most frequent one)."
-        )
-    text_quality = (
-        f"Scored on {facts['scored_samples']} samples per seed with an MNIST CNN "
-        f"(test accuracy {facts['classifier_test_accuracy']:.4f}), mean +- std over "
-        f"{len(per_seed)} seeds: classifier IS {pm(summary['inception_score'])} (real "
-        f"{real['inception_score']:.2f}), Frechet distance to the test set "
-        f"{pm(summary['frechet_distance'])} (real {real['frechet_distance']:.2f})"
-        + (
-            f", label accuracy {pm(summary['label_accuracy'], 3)}"
-            if "label_accuracy" in summary
-            else ""
-        )
-        + f". Uniform noise scores IS {noise['inception_score']:.2f}, Frechet "
-        f"{noise['frechet_distance']:.1f}. Digit shares of the samples (mean over the seeds): "
-        f"{100 * shares.min():.1f}% (digit {shares.argmin()}) to {100 * shares.max():.1f}% "
-        f"(digit {shares.argmax()}); {int(np.sum((shares >= 0.07) & (shares <= 0.13)))} of 10 "
-        "digits within 7-13%; total-variation distance of each seed's shares from uniform "
-        f"{pm(summary['share_distance'], 3)} (real {real['share_distance']:.3f})."
-    )
-    sections = [
-        {
-            "title": f"{kind}: training",
-            "text": text_train,
-            "figures": ["losses.png", "progress.gif"],
-            "table": None,
-        },
-        {
-            "title": f"{kind}: samples"
-            + (" (row = class, column = z)" if config.conditional else ""),
-            "text": f"Samples of the fixed noise batch after {steps} steps, seed {first['seed']}"
-            + (
-                "; each cell draws one of its row's digit's clusters"
-                if config.conditional and config.clusters
-                else ""
-            )
-            + (
-                f": a smoke run, far too short to learn the digits ({SMOKE_STEPS}+ steps needed)."
-                if smoke
-                else "."
-            ),
-            "figures": [sample_figure],
-            "table": None,
-        },
-        {
-            "title": f"{kind}: quality score",
-            "text": text_quality,
-            "figures": ["class_shares.png"],
-            "table": "quality.csv",
-        },
-    ]
+    sample_figure = figures(config, [SeedResult(r, {}) for r in runs], sampler, shares, workdir)
+    score, references, scoring = scorer(config, x_train, y_train, x_test, y_test, shares)
+    per_seed = [SeedResult(r, score(sampler, r.state)) for r in runs]
+    facts = {**scoring, **facts}
+    write_table(report.quality_rows(model_kind(config), per_seed, references), workdir, "quality")
+    report.class_share_figure(per_seed, references["real"], workdir / "class_shares.png")
+    summary = report.summaries(per_seed)
+    seconds = float(np.mean([r.seconds for r in runs]))
+    sections = report.sections(config, per_seed, references, facts, source, sample_figure)
     return {
-        "model": kind,
-        "steps": steps,
+        "model": model_kind(config),
+        "steps": runs[0].steps,
         "train_seconds": round(seconds, 1),
-        "steps_per_second": round(float(np.mean(seed_steps)) / max(seconds, 1e-9), 2),
-        "stopped_by": first["reason"],
+        "steps_per_second": round(float(np.mean([r.steps for r in runs])) / max(seconds, 1e-9), 2),
+        "stopped_by": runs[0].stopped_by,
         "data_source": source,
         "mnist": source.startswith("MNIST"),
-        "seeds": [r["seed"] for r in per_seed],
+        "seeds": [r.seed for r in runs],
         **{f"gen_{k}": v["mean"] for k, v in summary.items()},
         **{f"gen_{k}_std": v["std"] for k, v in summary.items()},
         "per_seed": [
-            {"seed": r["seed"], **r["scores"], "steps": n, "seconds": round(r["seconds"], 1)}
-            for r, n in zip(per_seed, seed_steps)
+            {"seed": r.seed, **r.scores, "steps": r.run.steps, "seconds": round(r.run.seconds, 1)}
+            for r in per_seed
         ],
-        **{f"real_{k}": v for k, v in real.items()},
-        **{f"noise_{k}": v for k, v in noise.items()},
+        **{f"real_{k}": v for k, v in references["real"].items()},
+        **{f"noise_{k}": v for k, v in references["noise"].items()},
         **facts,
-        **cluster_facts,
         "figures": ["losses.png", "progress.gif", sample_figure, "class_shares.png"],
-        "sections": sections,
+        "headline": report.headline(config, per_seed, references),
+        "sections": [s.to_json() for s in sections],
     }

@@ -16,8 +16,8 @@ from experiments.common import (
     read_inputs,
 )
 from experiments.configs import replace_fields
+from experiments.flags import add_config_args, given_fields
 from experiments.interpret_figures import saliency_figure
-from experiments.runner import add_config_args, given_fields
 from experiments.subjects import Subject, imagenet_subject
 from jaxdl import imagenet, viz
 from jaxdl.errors import InputError
@@ -206,7 +206,8 @@ def _targeted(args) -> bool:
     return bool(getattr(args, "targeted", None) or getattr(args, "cfg.targeted", None))
 
 
-def _command(args):
+def _subject(args):
+    """The network and the images the command works on: (subject, image names)."""
     if not args.images:  # classviz from noise: one blank start image of the network's size
         if args.command != "classviz" or args.from_images:
             raise InputError(f"{args.command}: expected image files or .npz files to work on")
@@ -214,65 +215,95 @@ def _command(args):
         images, labels, names = [np.zeros((size, size, 3), np.uint8)], [None], ["noise"]
     else:
         images, labels, names = read_inputs(args.images)
-    kernels = pick_kernels(args.kernels)
     s = imagenet_subject(
         args.model,
         args.weights or default_weights(args.model, args.data),
-        kernels,
+        pick_kernels(args.kernels),
         images,
         [-1 if v is None else v for v in labels],
         getattr(args, "layer", "fire9"),
         args.resample,
     )
-    logits = s.logits_fn(s.params, s.x)
+    return s, names
+
+
+def _targets(args, s, logits, n: int):
+    """--target, else the true class where the inputs carry one, else the predicted class."""
     if args.target is not None:
-        targets = jnp.full(len(names), imagenet.class_index(args.target))
-    elif args.command in NEEDS_TARGET or _targeted(args):
+        return jnp.full(n, imagenet.class_index(args.target))
+    if args.command in NEEDS_TARGET or _targeted(args):
         raise InputError(f"{args.command}: --target CLASS (name or index 0..999) is required")
-    else:  # the true class where the inputs carry one, else the predicted class
-        targets = jnp.where(
-            jnp.asarray(s.labels) >= 0, jnp.asarray(s.labels), jnp.argmax(logits, -1)
-        )
-    arrays, summary = COMMANDS[args.command][1](args, s, targets, kernels)
+    labels = jnp.asarray(s.labels)
+    return jnp.where(labels >= 0, labels, jnp.argmax(logits, -1))
+
+
+def _figures(args, s, arrays: dict, names, targets, logits, out: Path) -> Path:
+    """The command's figure (changed images, or maps beside each image) and classviz's GIFs."""
+    figure = out / f"{args.command}.png"
+    if "images" not in arrays:
+        maps = next(v for k, v in arrays.items() if k != "gradcam")
+        predicted = np.asarray(jnp.argmax(logits, -1))
+        saliency_figure(s, range(len(names)), {args.command: maps}, predicted, figure)
+        return figure
+    shown = min(len(names), 8)
+    fig, ax = viz.new_figure(1, 1, size=(2.4 * shown, 2.6))
+    ax.imshow(viz.image_grid(np.asarray(arrays["images"][:8]) / 255.0, ncols=shown))
+    classes = ", ".join(imagenet.short_name(int(t)) for t in targets[:8])
+    ax.set_title(f"{args.command}: {classes}", fontsize=9)
+    ax.axis("off")
+    viz.save_figure(fig, figure)
+    if args.command == "classviz":
+        for i, clip in enumerate(arrays["frames"]):
+            viz.save_gif(clip, out / f"classviz_{names[i]}.gif", fps=4)
+    return figure
+
+
+def _command(args):
+    s, names = _subject(args)
+    logits = s.logits_fn(s.params, s.x)
+    targets = _targets(args, s, logits, len(names))
+    arrays, summary = COMMANDS[args.command][1](args, s, targets, pick_kernels(args.kernels))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    figure = out / f"{args.command}.png"
-    if "images" in arrays:
-        fig, ax = viz.new_figure(1, 1, size=(2.4 * min(len(names), 8), 2.6))
-        ax.imshow(
-            viz.image_grid(np.asarray(arrays["images"][:8]) / 255.0, ncols=min(len(names), 8))
-        )
-        ax.set_title(
-            f"{args.command}: " + ", ".join(imagenet.short_name(int(t)) for t in targets[:8]),
-            fontsize=9,
-        )
-        ax.axis("off")
-        viz.save_figure(fig, figure)
-        if args.command == "classviz":
-            for i, clip in enumerate(arrays["frames"]):
-                viz.save_gif(clip, out / f"classviz_{names[i]}.gif", fps=4)
-    else:
-        maps = next(v for k, v in arrays.items() if k != "gradcam")
-        saliency_figure(
-            s, range(len(names)), {args.command: maps}, np.asarray(jnp.argmax(logits, -1)), figure
-        )
+    figure = _figures(args, s, arrays, names, targets, logits, out)
     if args.save_npz:
         Path(args.save_npz).parent.mkdir(parents=True, exist_ok=True)
-        np.savez(
-            args.save_npz,
-            targets=np.asarray(targets),
-            logits=np.asarray(logits),
-            **{k: np.asarray(v) for k, v in arrays.items()},
+        raw = {k: np.asarray(v) for k, v in arrays.items()}
+        np.savez(args.save_npz, targets=np.asarray(targets), logits=np.asarray(logits), **raw)
+    result = {"command": args.command, "n": len(names), "figure": str(figure)}
+    print_result({**result, "npz": args.save_npz, **summary})
+
+
+def _command_args(p, name: str) -> None:
+    """The options only some commands have."""
+    if name == "gradcam":
+        p.add_argument(
+            "--layer", default="fire9", help="named convolutional layer (default: %(default)s)"
         )
-    print_result(
-        {
-            "command": args.command,
-            "n": len(names),
-            "figure": str(figure),
-            "npz": args.save_npz,
-            **summary,
-        }
-    )
+    if name == "fgsm":
+        p.add_argument(
+            "--eps",
+            type=float,
+            default=PGDConfig.eps,
+            help="L-inf budget in 0..255 pixel units (default: %(default)s)",
+        )
+        p.add_argument(
+            "--targeted",
+            action="store_true",
+            help="towards --target instead of away from the label (default: off)",
+        )
+    if name == "classviz":
+        p.add_argument(
+            "--preset",
+            default="default",
+            choices=tuple(PRESETS),
+            help="regularisation preset the options below start from (default: %(default)s)",
+        )
+        p.add_argument(
+            "--from-images",
+            action="store_true",
+            help="start from the images instead of noise (default: off)",
+        )
 
 
 def register(subparsers):
@@ -307,34 +338,7 @@ def register(subparsers):
             help="also save the raw arrays (keys below; default: none)",
         )
         p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
-        if name == "gradcam":
-            p.add_argument(
-                "--layer", default="fire9", help="named convolutional layer (default: %(default)s)"
-            )
-        if name == "fgsm":
-            p.add_argument(
-                "--eps",
-                type=float,
-                default=PGDConfig.eps,
-                help="L-inf budget in 0..255 pixel units (default: %(default)s)",
-            )
-            p.add_argument(
-                "--targeted",
-                action="store_true",
-                help="towards --target instead of away from the label (default: off)",
-            )
-        if name == "classviz":
-            p.add_argument(
-                "--preset",
-                default="default",
-                choices=tuple(PRESETS),
-                help="regularisation preset the options below start from (default: %(default)s)",
-            )
-            p.add_argument(
-                "--from-images",
-                action="store_true",
-                help="start from the images instead of noise (default: off)",
-            )
+        _command_args(p, name)
         if config_cls is not None:
             add_config_args(p, config_cls, f"{config_cls.__name__} options")
         p.set_defaults(func=_command)

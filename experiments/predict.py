@@ -3,14 +3,12 @@
 import time
 from pathlib import Path
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 from tqdm import tqdm
 
 from experiments.common import (
     add_model_args,
-    build_apply,
     load_weights,
     pick_kernels,
     preprocessing,
@@ -23,21 +21,16 @@ from jaxdl import imagenet, viz
 from jaxdl.data.images import load_images
 from jaxdl.data.pipeline import batch_indices, prefetch
 from jaxdl.errors import InputError
+from jaxdl.imagenet import top_k
 from jaxdl.layers import FLAX
-
-
-def top_k(logits, k: int = 5):
-    """(N, C) logits -> (indices (N,k), probabilities (N,k)), best first."""
-    probs = jax.nn.softmax(logits, axis=-1)
-    values, indices = jax.lax.top_k(probs, k)
-    return np.asarray(indices), np.asarray(values)
+from jaxdl.models import make_apply
 
 
 def classify(model, params, meta, images, batch_size: int = 32, layers=FLAX, resample="auto"):
     """uint8 images (list of (H,W,C)) -> (network inputs (N,S,S,3), logits (N,1000));
     ``resample`` as in ``imagenet.preprocess``."""
     pre = preprocessing(meta)
-    apply = jax.jit(build_apply(model, layers))
+    apply = make_apply(model, layers=layers)
     inputs = jnp.concatenate(
         [imagenet.preprocess(jnp.asarray(im), **pre, resample=resample) for im in images]
     )
@@ -88,12 +81,12 @@ def activations(args):
     params, meta = load_weights(args.model, args.weights, args.data)
     images, _, names = read_inputs(args.images)
     pre = preprocessing(meta)
-    apply = build_apply(args.model, pick_kernels(args.kernels).layers)
+    apply = make_apply(args.model, layers=pick_kernels(args.kernels).layers)
     out = Path(args.out)
     figures = []
     for image, name in zip(images, names):
         x = imagenet.preprocess(jnp.asarray(image), **pre, resample=args.resample)
-        maps, _ = jax.jit(apply, static_argnames="stop_at")(params, x, stop_at=args.layer)
+        maps, _ = apply(params, x, stop_at=args.layer)
         if maps.ndim != 4:
             raise InputError(
                 f"layer {args.layer!r} is not a convolutional map (shape {maps.shape})"
@@ -126,7 +119,7 @@ def evaluate_folder(
 ):
     """Top-1/top-5 accuracy over a folder; decoding runs ahead of the network in a thread."""
     pre = preprocessing(meta)
-    apply = jax.jit(build_apply(model, layers))
+    apply = make_apply(model, layers=layers)
     paths = [Path(image_dir) / f for f in files]
 
     def decoded():
@@ -143,7 +136,7 @@ def evaluate_folder(
     )
     for images, y in prefetch(decoded(), size=3):
         x = imagenet.normalize(jnp.asarray(images, jnp.float32) / 255.0, pre["norm"])
-        best = np.asarray(jax.lax.top_k(apply(params, x)[0], 5)[1])
+        best, _ = top_k(apply(params, x)[0], 5)
         top1 += int((best[:, 0] == y).sum())
         top5 += int((best == y[:, None]).any(axis=1).sum())
         n += len(y)

@@ -103,8 +103,11 @@ def plan(
                 "ran on embedded data; pass --data DIR holding them to use the real data"
             )
         runs.append((chapter, chapter, config, folder))
-        # a chapter's further runs answering the practical's questions (the GAN's, say)
-        variants = getattr(module, "study_variants", lambda _: {})(config)
+        # a chapter's further runs answering the practical's questions (the GAN's, say; the
+        # quick study has fewer)
+        variants = getattr(module, "quick_variants" if quick else "study_variants", lambda _: {})(
+            config
+        )
         runs += [(name, chapter, variant, folder) for name, variant in variants.items()]
     vgg16 = find_vgg16(weights_dir)
     if "transfer" in CHAPTERS and vgg16 is not None:

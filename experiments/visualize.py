@@ -20,12 +20,11 @@ from experiments.configs.visualize import VisualizeConfig as Config
 from experiments.interpret_figures import (
     eps_figure,
     fooling_figure,
-    grid_figure,
     one_pixel_figure,
     saliency_figure,
     success_curve_figure,
-    trajectory_figure,
 )
+from experiments.report import Section
 from experiments.subjects import (
     WEIGHTS,
     Subject,
@@ -35,17 +34,14 @@ from experiments.subjects import (
     val_subject,
 )
 from experiments.tables import write_table
-from jaxdl import stats, viz
-from jaxdl.errors import InputError
+from experiments.visualize_classviz import class_viz_section
+from jaxdl import stats
 from jaxdl.interpret import (
-    PRESETS,
     accuracy_against_eps,
     attack_correctly_classified,
-    class_visualization,
     evaluations_used,
     fool,
     gradcam,
-    noise_images,
     perturbation_norms,
     predict,
     quantize,
@@ -56,8 +52,6 @@ from jaxdl.interpret import (
 )
 
 DIGIT_TARGETS = (3, 7, 1)  # stand-ins for the ImageNet targets on the digits fallback
-DIGIT_VIZ = (0, 4, 8)
-REGULARISATION = ("l2_reg", "blur_every", "blur_sigma", "jitter")  # what a class-viz preset sets
 
 
 def quick(config: Config) -> Config:
@@ -118,12 +112,16 @@ def saliency_section(config: Config, s: Subject, workdir: Path, kernels: Kernels
         f"{s.gradcam_layer}; first figure: correct predictions (both maps agree), second: wrong "
         f"ones."
     )
-    return {"accuracy": float((predicted == s.labels).mean())}, {
-        "title": "Saliency maps, SmoothGrad and Grad-CAM",
-        "text": text,
-        "figures": figures,
-        "table": None,
-    }
+    captions = tuple(
+        f"{case.capitalize()} predictions: each image with its saliency (true and predicted "
+        f"class), SmoothGrad and Grad-CAM maps"
+        for case, idx in (("correct", right), ("wrong", wrong))
+        if idx
+    )
+    section = Section(
+        "Saliency maps, SmoothGrad and Grad-CAM", text, tuple(figures), None, captions
+    )
+    return {"accuracy": float((predicted == s.labels).mean())}, section
 
 
 def fooling_section(config: Config, s: Subject, workdir: Path, kernels: Kernels):
@@ -177,13 +175,15 @@ def fooling_section(config: Config, s: Subject, workdir: Path, kernels: Kernels)
         "fooling_success_rate": min(r["success_rate"] for r in rows),
         "fooling_median_linf_255": float(np.median([r["median_linf_255"] for r in rows])),
     }
-    return numbers, {
-        "title": "Fooling images",
-        "figures": figures,
-        "table": table,
-        "text": f"Normalised gradient ascent (lr {config.fool.learning_rate}, at most "
-        f"{config.fool.steps} steps) on {len(s.labels)} images, pixels kept in range: {text}.",
-    }
+    text = (
+        f"Normalised gradient ascent (lr {config.fool.learning_rate}, at most "
+        f"{config.fool.steps} steps) on {len(s.labels)} images, pixels kept in range: {text}."
+    )
+    captions = tuple(
+        f"Images changed until {s.label(t)} is predicted, with the iterations each took"
+        for t in targets
+    )
+    return numbers, Section("Fooling images", text, tuple(figures), table, captions)
 
 
 def attacks_section(config: Config, s: Subject, workdir: Path, kernels: Kernels, tag: str = ""):
@@ -232,12 +232,50 @@ def attacks_section(config: Config, s: Subject, workdir: Path, kernels: Kernels,
         for e, a in zip(eps, values)
         if e in (0.0, config.pgd.eps)
     }
-    return numbers, {
-        "title": f"FGSM and PGD against the budget ({n} images{', ' + tag[1:] if tag else ''})",
-        "figures": [figure],
-        "table": table,
-        "text": text,
-    }
+    title = f"FGSM and PGD against the budget ({n} images{', ' + tag[1:] if tag else ''})"
+    caption = "Top-1 accuracy against the L-inf budget eps, with 95% Wilson bands"
+    return numbers, Section(title, text, (figure,), table, (caption,))
+
+
+def one_pixel_rows(s: Subject, attacked, result, after, population: int) -> list[dict]:
+    """A row per attacked image: its classes before and after, the pixel and its cost."""
+    success, used = np.asarray(result.success), evaluations_used(result, population)
+    return [
+        {
+            "image": int(i),
+            "true": s.label(s.labels[i]),
+            "after_attack": s.label(after[k]),
+            "success": bool(success[k]),
+            "x": int(round(float(result.pixels[k, 0, 0]))),
+            "y": int(round(float(result.pixels[k, 0, 1]))),
+            "prob_of_true_class": float(result.label_prob[k]),
+            "evaluations": int(used[k]),
+        }
+        for k, i in enumerate(attacked)
+    ]
+
+
+def one_pixel_figures(s: Subject, attacked, result, after, rows, workdir: Path, tag: str, op):
+    """The attacked images that changed class (up to 4) and the success rate against the
+    evaluation budget: [(file, caption)]."""
+    budget = op.population * (op.generations + 1)
+    budgets = np.unique(np.linspace(op.population, budget, 12).round().astype(int))
+    rate = success_within(result, op.population, budgets)
+    path = workdir / f"one_pixel_budget{tag}.png"
+    figures = [
+        (
+            success_curve_figure(budgets, rate, len(attacked), path),
+            "Share of the attacked images fooled within each number of model calls",
+        )
+    ]
+    shown = np.flatnonzero(np.asarray(result.success))[:4]
+    if len(shown):
+        pixels = [(rows[k]["x"], rows[k]["y"]) for k in shown]
+        truth = s.labels[attacked[shown]]
+        path = workdir / f"one_pixel{tag}.png"
+        image = one_pixel_figure(s, result.images[shown], pixels, truth, after[shown], path)
+        figures.insert(0, (image, "Fooled images with the changed pixel marked"))
+    return figures
 
 
 def one_pixel_section(
@@ -247,60 +285,27 @@ def one_pixel_section(
     correctly, its success rate with a 95% Wilson interval and the rate against the evaluation
     budget (files ``one_pixel<tag>.*``)."""
     op = config.onepixel
-    labels = jnp.asarray(s.labels)
     attacked, result = attack_correctly_classified(
-        s.logits_fn, s.params, s.x, labels, s.bounds, op, jax.random.key(config.seed), limit
+        s.logits_fn,
+        s.params,
+        s.x,
+        jnp.asarray(s.labels),
+        s.bounds,
+        op,
+        jax.random.key(config.seed),
+        limit,
     )
     budget = op.population * (op.generations + 1)
     title = f"One-pixel attack (correctly classified images only{', ' + tag[1:] if tag else ''})"
     if result is None:
         text = f"No image of {len(s.labels)} is classified correctly: nothing to attack."
-        return {"one_pixel_attacked": 0}, {
-            "title": title,
-            "text": text,
-            "figures": [],
-            "table": None,
-        }
-    success = np.asarray(result.success)
+        return {"one_pixel_attacked": 0}, Section(title, text)
     after = np.asarray(predict(s.logits_fn, s.params, result.images))
-    rows = [
-        {
-            "image": int(i),
-            "true": s.label(s.labels[i]),
-            "after_attack": s.label(after[k]),
-            "success": bool(success[k]),
-            "x": int(round(float(result.pixels[k, 0, 0]))),
-            "y": int(round(float(result.pixels[k, 0, 1]))),
-            "prob_of_true_class": float(result.label_prob[k]),
-            "evaluations": int(evaluations_used(result, op.population)[k]),
-        }
-        for k, i in enumerate(attacked)
-    ]
+    rows = one_pixel_rows(s, attacked, result, after, op.population)
     table = write_table(rows, workdir, f"one_pixel{tag}")
-    n, hits = len(attacked), int(success.sum())
+    figures = one_pixel_figures(s, attacked, result, after, rows, workdir, tag, op)
+    n, hits = len(attacked), int(np.sum(result.success))
     low, high = stats.wilson_interval(hits, n)
-    budgets = np.unique(np.linspace(op.population, budget, 12).round().astype(int))
-    figures = [
-        success_curve_figure(
-            budgets,
-            success_within(result, op.population, budgets),
-            n,
-            workdir / f"one_pixel_budget{tag}.png",
-        )
-    ]
-    shown = np.flatnonzero(success)[:4]
-    if len(shown):
-        figures.insert(
-            0,
-            one_pixel_figure(
-                s,
-                result.images[shown],
-                [(rows[k]["x"], rows[k]["y"]) for k in shown],
-                s.labels[attacked[shown]],
-                after[shown],
-                workdir / f"one_pixel{tag}.png",
-            ),
-        )
     text = (
         f"Untargeted one-pixel attack (DE/rand/1, F={op.mutation}, population {op.population}, "
         f"{op.generations} generations: at most {budget} model calls per image) on "
@@ -317,122 +322,8 @@ def one_pixel_section(
         f"one_pixel{tag}_attacked": n,
         f"one_pixel{tag}_budget": budget,
     }
-    return numbers, {"title": title, "text": text, "figures": figures, "table": table}
-
-
-def viz_config(config: Config, s: Subject, preset: str, **overrides):
-    """``config.classviz`` ("default": as configured) or with the regularisation of ``preset``
-    ("none", "strong"), its jitter scaled to the image (16 px at 224, 2 px on 28-px digits)."""
-    if preset not in PRESETS:
-        raise InputError(
-            f"unknown class-viz preset {preset!r}; expected one of: {', '.join(PRESETS)}"
-        )
-    source = config.classviz if preset == "default" else PRESETS[preset]
-    regularisation = {name: getattr(source, name) for name in REGULARISATION}
-    regularisation["jitter"] = min(regularisation["jitter"], s.x.shape[1] // 14)
-    return dataclasses.replace(config.classviz, **{**regularisation, **overrides})
-
-
-def class_viz_section(config: Config, s: Subject, workdir: Path, kernels: Kernels):
-    classes = (
-        [resolve_class(s, c) for c in config.viz_classes]
-        if s.norm is not None
-        else list(DIGIT_VIZ[: len(config.viz_classes)])
-    )
-    targets, shape = jnp.asarray(classes), tuple(s.x.shape[1:])
-    key = jax.random.key(config.seed)
-    start = noise_images(key, len(classes), shape, s.bounds)
-    steps, frame_every = config.classviz.steps, config.classviz.frame_every
-
-    def target_probs(x):
-        return np.asarray(
-            jax.nn.softmax(s.logits_fn(s.params, x))[jnp.arange(len(classes)), targets]
-        )
-
-    rows, figures, finals = [], [], {}
-    for name in config.viz_presets:
-        final, frames = class_visualization(
-            s.logits_fn, s.params, start, targets, s.bounds, viz_config(config, s, name), key
-        )
-        finals[name] = final
-        rows += [
-            {"preset": name, "start": "noise", "class": s.label(c), "prob": float(p)}
-            for c, p in zip(classes, target_probs(final))
-        ]
-        if name == "default" or len(config.viz_presets) == 1:
-            for c, clip in zip(classes, frames):
-                figures.append(
-                    viz.save_gif(
-                        [s.display(f) for f in clip],
-                        workdir / f"classviz_{c}.gif",
-                        fps=4,
-                        labels=[f"step {i * frame_every}" for i in range(len(clip))],
-                    ).name
-                )
-            figures.append(
-                trajectory_figure(
-                    s,
-                    frames[0],
-                    frame_every,
-                    f"{s.label(classes[0])}: every {frame_every} iterations (0..{steps})",
-                    workdir / "classviz_iterations.png",
-                )
-            )
-    figures.append(
-        grid_figure(s, classes, finals, "regularisation preset", workdir / "classviz_presets.png")
-    )
-    hay = jnp.repeat(s.x[config.hay_index : config.hay_index + 1], len(classes), axis=0)
-    from_hay, _ = class_visualization(
-        s.logits_fn, s.params, hay, targets, s.bounds, viz_config(config, s, "default"), key
-    )
-    rows += [
-        {
-            "preset": "default",
-            "start": f"image {config.hay_index}",
-            "class": s.label(c),
-            "prob": float(p),
-        }
-        for c, p in zip(classes, target_probs(from_hay))
-    ]
-    figures.append(
-        grid_figure(
-            s,
-            classes,
-            {f"from image {config.hay_index}": from_hay},
-            "",
-            workdir / "classviz_from_image.png",
-        )
-    )
-    sweep = {}
-    for lr in config.viz_learning_rates:
-        sweep[f"lr {lr:g}"], _ = class_visualization(
-            s.logits_fn,
-            s.params,
-            start[:1],
-            targets[:1],
-            s.bounds,
-            viz_config(config, s, "default", learning_rate=lr),
-            key,
-        )
-    if sweep:
-        figures.append(
-            grid_figure(
-                s, classes[:1], sweep, "learning rate", workdir / "classviz_learning_rates.png"
-            )
-        )
-    table = write_table(rows, workdir, "class_viz")
-    noise_rows = [r for r in rows if r["start"] == "noise"]
-    text = (
-        f"{steps} steps of gradient ascent per class; target probability of the final image: "
-        + "; ".join(f"{r['class']} ({r['preset']}) {r['prob']:.3f}" for r in noise_rows)
-        + "."
-    )
-    return {"class_viz_min_prob": min(r["prob"] for r in noise_rows)}, {
-        "title": "Class visualisation",
-        "text": text,
-        "figures": figures,
-        "table": table,
-    }
+    files, captions = tuple(f for f, _ in figures), tuple(c for _, c in figures)
+    return numbers, Section(title, text, files, table, captions)
 
 
 SECTIONS = (
@@ -442,6 +333,32 @@ SECTIONS = (
     one_pixel_section,
     class_viz_section,
 )
+
+
+def headline(numbers: dict, config: Config, model: str) -> list[dict]:
+    """The summary table's rows: PGD accuracy at the configured budget and the one-pixel
+    attack's success rate beside Su et al.'s."""
+    pgd = f"accuracy_PGD-{config.pgd.steps}_eps{config.pgd.eps:g}"
+    rows = []
+    if pgd in numbers:
+        clean = numbers.get("accuracy_FGSM_eps0", float("nan"))
+        rows.append(
+            {
+                "result": f"{model} top-1 under PGD-{config.pgd.steps}, eps {config.pgd.eps:g}/255",
+                "measured": f"{numbers[pgd]:.3f} (clean {clean:.3f})",
+                "reference": "about 0 for an undefended ImageNet CNN (Madry et al. 2018)",
+            }
+        )
+    if numbers.get("one_pixel_attacked"):
+        low, high = numbers["one_pixel_ci95"]
+        rows.append(
+            {
+                "result": f"one-pixel attack success on {numbers['one_pixel_attacked']} images",
+                "measured": f"{numbers['one_pixel_success_rate']:.3f} [{low:.3f}, {high:.3f}]",
+                "reference": "0.1604 (Su et al. 2019, AlexNet, 400 x 100 budget)",
+            }
+        )
+    return rows
 
 
 def run(config: Config, workdir: Path, data: Path | None, kernels: Kernels = Kernels()) -> dict:
@@ -468,8 +385,8 @@ def run(config: Config, workdir: Path, data: Path | None, kernels: Kernels = Ker
             "No ImageNet weights/images in the data folder: every method ran on a CNN trained on "
             "scikit-learn digits. "
         )
-        sections[0]["text"] = note + sections[0]["text"]
-    figures = [f for s in sections for f in s["figures"]]
+        sections[0] = dataclasses.replace(sections[0], text=note + sections[0].text)
+    figures = [f for s in sections for f in s.figures]
     return {
         "model": subject.name,
         **numbers,
@@ -480,5 +397,6 @@ def run(config: Config, workdir: Path, data: Path | None, kernels: Kernels = Ker
             else None
         ),
         "figures": figures,
-        "sections": sections,
+        "headline": headline(numbers, config, subject.name),
+        "sections": [s.to_json() for s in sections],
     }

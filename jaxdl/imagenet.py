@@ -6,6 +6,7 @@ import importlib.resources
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from jaxdl.errors import InputError
 
@@ -105,6 +106,17 @@ def pixel_bounds(norm: Normalization = TORCHVISION):
     low = normalize(jnp.zeros(3), norm)
     high = normalize(jnp.ones(3), norm)
     return low, high
+
+
+def top_k(logits, k: int = 5):
+    """(N, C) logits -> (class indices (N, k), probabilities (N, k)) as numpy, best first.
+
+    >>> indices, probs = top_k(jnp.array([[0.0, 2.0, 1.0]]), 2)
+    >>> indices.tolist(), [round(float(p), 3) for p in probs[0]]
+    ([[1, 2]], [0.665, 0.245])
+    """
+    values, indices = jax.lax.top_k(jax.nn.softmax(logits, axis=-1), k)
+    return np.asarray(indices), np.asarray(values)
 
 
 @functools.lru_cache(maxsize=1)

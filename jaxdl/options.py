@@ -16,6 +16,13 @@ def option(default, help: str, *, min=None, max=None, choices=None):  # noqa: A0
     return dataclasses.field(default=default, metadata={"help": help, **bounds})
 
 
+def same_option(cls, name: str):
+    """Field ``name`` of the config class ``cls`` again, with its default, help and bounds: a
+    command-line config that exposes a library setting keeps its one value in the library."""
+    field = {f.name: f for f in dataclasses.fields(cls)}[name]
+    return dataclasses.field(default=field.default, metadata=field.metadata)
+
+
 def help_of(field: dataclasses.Field) -> str:
     """The description of a field made by ``option`` ('' for a plain field)."""
     return field.metadata.get("help", "")

@@ -108,6 +108,6 @@ def test_every_run_flag_shows_its_help_and_default(capsys):
                 assert f"--no-{flag[2:]}" in text, (chapter, flag)
         assert text.count("(default:") >= len(list(configs.leaf_fields(module.Config))), chapter
     args = parser.parse_args(["run", "visualize", "--pgd-steps", "7", "--no-fool-quantized"])
-    from experiments.runner import given_fields
+    from experiments.flags import given_fields
 
     assert given_fields(args) == {"pgd.steps": 7, "fool.quantized": False}

@@ -53,8 +53,10 @@ def test_domain_gradient_reaches_features_reversed_by_lam():
 
 @pytest.mark.parametrize("method", dann.METHODS)
 def test_each_method_steps_with_finite_metrics(method):
-    optimizer = dann.make_optimizer("sgd", 100)
-    step = loop.jit_step(dann.make_step(MODEL, optimizer, method, 100), donate=False)
+    optimizer = dann.make_optimizer("sgd", 100, mu0=0.01)
+    step = loop.jit_step(
+        dann.make_step(MODEL, optimizer, method, setting=dann.Setting(steps=100)), donate=False
+    )
     state = dann.init_state(MODEL, optimizer, 0, method)
     new, metrics = step(state, BATCH)
     assert int(new.step) == 1 and all(np.isfinite(float(v)) for v in metrics.values())
@@ -70,22 +72,26 @@ def test_standardize_gives_zero_mean_per_image_and_channel():
     x = standardize(BATCH["xs"])
     chex.assert_type(x, jnp.float32)
     np.testing.assert_allclose(x.mean(axis=(1, 2)), 0.0, atol=1e-4)
-    optimizer = dann.make_optimizer("sgd", 10)
-    step = dann.make_step(MODEL, optimizer, "dann", 10, input_norm="standardize")
+    optimizer = dann.make_optimizer("sgd", 10, mu0=0.01)
+    step = dann.make_step(
+        MODEL, optimizer, "dann", setting=dann.Setting(steps=10, input_norm="standardize")
+    )
     _, metrics = step(dann.init_state(MODEL, optimizer, 0), BATCH)
     assert np.isfinite(float(metrics["loss"]))
 
 
 def test_step_rejects_float_images():
-    optimizer = dann.make_optimizer("adam", 10, 1e-3)
-    step = dann.make_step(MODEL, optimizer, "dann", 10)
+    optimizer = dann.make_optimizer("adam", 10, mu0=1e-3)
+    step = dann.make_step(MODEL, optimizer, "dann", setting=dann.Setting(steps=10))
     with pytest.raises(AssertionError):
         step(dann.init_state(MODEL, optimizer, 0), {**BATCH, "xs": BATCH["xs"].astype(np.float32)})
 
 
-def test_pseudo_threshold_above_one_uses_no_target_label():
-    optimizer = dann.make_optimizer("sgd", 100)
-    step = dann.make_step(MODEL, optimizer, "pseudo", 100, threshold=1.01)
+def test_pseudo_threshold_of_one_uses_no_target_label():
+    optimizer = dann.make_optimizer("sgd", 100, mu0=0.01)
+    step = dann.make_step(
+        MODEL, optimizer, "pseudo", setting=dann.Setting(steps=100), hyper=dann.Hyper(threshold=1.0)
+    )
     _, metrics = step(dann.init_state(MODEL, optimizer, 0), BATCH)
     assert float(metrics["confident_frac"]) == 0.0
 
@@ -96,8 +102,8 @@ def test_dann_training_learns_the_source_labels():
     x = np.zeros((256, 32, 32, 3), np.uint8)
     for i, c in enumerate(y):
         x[i, 16 * (c // 2) : 16 * (c // 2) + 16, 16 * (c % 2) : 16 * (c % 2) + 16] = 255
-    optimizer = dann.make_optimizer("adam", 60, 3e-3)
-    step = loop.jit_step(dann.make_step(MODEL, optimizer, "dann", 60))
+    optimizer = dann.make_optimizer("adam", 60, mu0=3e-3)
+    step = loop.jit_step(dann.make_step(MODEL, optimizer, "dann", setting=dann.Setting(steps=60)))
 
     def batches(start):
         return ({**s, "xt": 255 - s["xs"]} for s in array_stream({"xs": x, "ys": y}, 32, 0, start))
@@ -123,8 +129,8 @@ def test_invert_channels_maps_each_channel_to_itself_or_its_inverse():
 
 
 def test_target_only_learns_from_the_target_labels_not_the_source_labels():
-    optimizer = dann.make_optimizer("sgd", 10)
-    step = jax.jit(dann.make_step(MODEL, optimizer, "target_only", 10))
+    optimizer = dann.make_optimizer("sgd", 10, mu0=0.01)
+    step = jax.jit(dann.make_step(MODEL, optimizer, "target_only", setting=dann.Setting(steps=10)))
     state = dann.init_state(MODEL, optimizer, 0)
     base = step(state, BATCH)[0].params
     other_source = step(state, {**BATCH, "ys": (BATCH["ys"] + 1) % 10})[0].params
@@ -134,8 +140,16 @@ def test_target_only_learns_from_the_target_labels_not_the_source_labels():
 
 
 def test_self_training_teacher_is_the_moving_average_of_the_params():
-    optimizer = dann.make_optimizer("sgd", 10)
-    step = jax.jit(dann.make_step(MODEL, optimizer, "self_train", 10, ema=0.9, threshold=0.0))
+    optimizer = dann.make_optimizer("sgd", 10, mu0=0.01)
+    step = jax.jit(
+        dann.make_step(
+            MODEL,
+            optimizer,
+            "self_train",
+            setting=dann.Setting(steps=10),
+            hyper=dann.Hyper(ema=0.9, threshold=0.0, entropy=0.0),
+        )
+    )
     state = dann.init_state(MODEL, optimizer, 0, "self_train")
     chex.assert_trees_all_equal(state.extra["teacher"], state.params)
     first, _ = step(state, BATCH)  # step 1: decay min(0.9, 1 - 1/2) = 0.5

@@ -58,3 +58,31 @@ def test_source_only_without_sweep_has_no_sweep_section(tmp_path):
     results = chapter.run(config, tmp_path, None)
     assert results["sweep"] == [] and not (tmp_path / "sweep.csv").exists()
     assert all("reversal factor" not in s["title"] for s in results["sections"])
+
+
+def test_the_paper_preset_trained_by_the_library_equals_the_chapters_first_steps(tmp_path):
+    """The chapter's defaults are the library's presets, and its seed-group training of DANN in
+    the paper setting takes the same first steps as the library's step applied by hand."""
+    import jax
+    import numpy as np
+
+    from jaxdl import dann
+
+    config = chapter.Config()
+    assert config.paper == dann.PAPER and config.strong == dann.STRONG
+    assert config.hyper() == dann.Hyper() and config.batch_size == dann.BATCH_SIZE
+    setting = dataclasses.replace(dann.PAPER, steps=3)
+    config = dataclasses.replace(config, paper=setting, seeds=(0,), eval_every=3, eval_size=50)
+    domains = dann.load_domains(None)
+    run = chapter.Run("dann", setting, config.reversal_scale, "paper_dann")
+    parts = chapter.build(run, config, domains, chapter.Kernels())
+    (result,) = chapter.train_group(run, config, domains, tmp_path, parts, (0,))
+
+    library = dann.build(setting, "dann", pixel_mean=domains.pixel_mean)
+    state = dann.init_state(library.model, library.optimizer, 0, "dann")
+    batches = dann.seed_batches(domains, dann.BATCH_SIZE, seed=0)
+    step = jax.jit(library.step)
+    for _ in range(3):
+        state, _ = step(state, next(batches))
+    for ours, theirs in zip(jax.tree.leaves(result.params), jax.tree.leaves(state.params)):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)

@@ -131,6 +131,7 @@ def test_config_refuses_a_single_cluster():
         GANConfig(clusters=1)
 
 
+@pytest.mark.slow  # a quick cDCGAN run on clusters end to end (40 s)
 def test_cdcgan_on_clusters_within_classes_scores_the_cluster_class(tmp_path):
     import dataclasses
 
@@ -159,6 +160,7 @@ def test_cdcgan_on_clusters_within_classes_scores_the_cluster_class(tmp_path):
     assert "clusters within each digit" in results["sections"][0]["text"]
 
 
+@pytest.mark.slow  # a quick self-conditioned GAN run end to end (35 s)
 def test_self_conditioned_quick_run_draws_clusters_and_describes_them(tmp_path):
     import dataclasses
 

@@ -370,8 +370,8 @@ def test_without_mnist_m_the_dann_chapter_fetches_the_photos_that_build_it(
     """MNIST-M is built from MNIST and the BSDS500 photos (Ganin & Lempitsky's recipe): with no
     data folder the DANN chapter fetches both (the photos' real pins, served by the loopback
     mirror from the data folder's copy) and builds its target domain from them."""
-    from experiments.dann import load_domains
     from experiments.runner import chapter_data
+    from jaxdl.dann import load_domains
     from jaxdl.data import published
 
     photos = require(data_dir, "bsds500")
@@ -389,9 +389,9 @@ def test_without_mnist_m_the_dann_chapter_fetches_the_photos_that_build_it(
         capsys.readouterr().err
     )
     assert len(list((home_data / "bsds500").rglob("*.jpg"))) == 300
-    domains, description = load_domains(home_data, build_target=False, seed=0)
-    assert description == "MNIST -> MNIST-M built from BSDS500 photos"
-    assert domains["target"][0].shape == (256, 32, 32, 3)
+    domains = load_domains(home_data, build_target=False, seed=0)
+    assert domains.description == "MNIST -> MNIST-M built from BSDS500 photos"
+    assert domains.target.x_train.shape == (256, 32, 32, 3)
 
 
 @pytest.mark.slow

@@ -199,8 +199,8 @@ def finished_gan(folder: Path, argv) -> Path:
     from experiments import configs
     from experiments.cli import build_parser
     from experiments.configs.gan import GANConfig
+    from experiments.flags import config_from_args
     from experiments.gan import quick
-    from experiments.runner import config_from_args
 
     config = config_from_args(GANConfig, build_parser().parse_args(argv), quick)
     (folder / "checkpoints" / "seeds0" / "200").mkdir(parents=True)
@@ -261,6 +261,7 @@ except ValueError:
 """
 
 
+@pytest.mark.slow  # processes racing for the lock (8 s)
 def test_the_run_lock_is_never_held_twice(tmp_path):
     """100 pairs of processes take one folder's lock at the same moment, half of them over a
     stale lock (a dead process's pid) that both try to break: never both inside."""

@@ -7,7 +7,6 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from experiments.dann import seed_batches
 from jaxdl import dann
 from jaxdl.train import loop, seeds
 from jaxdl.train.checkpoint import Checkpointer
@@ -15,21 +14,31 @@ from jaxdl.train.logging import SeedLoggers
 
 SEEDS = (0, 1, 2)
 RNG = np.random.default_rng(0)
-DOMAINS = {
-    "source": (RNG.integers(0, 256, (96, 32, 32, 3), dtype=np.uint8), RNG.integers(0, 10, 96)),
-    "target": (RNG.integers(0, 256, (96, 32, 32, 3), dtype=np.uint8), RNG.integers(0, 10, 96)),
-}
+
+
+def random_domain():
+    x, y = RNG.integers(0, 256, (96, 32, 32, 3), dtype=np.uint8), RNG.integers(0, 10, 96)
+    return dann.Domain(x, y, x, y)
+
+
+DOMAINS = dann.Domains(random_domain(), random_domain(), "random")
 
 
 def dann_parts(layers, method="self_train", steps=20):
     model = dann.DANN(hidden=16, widths=(4, 6), layers=layers)  # narrow: the test is of the axis
-    optimizer = dann.make_optimizer("sgd", steps)
-    step = dann.make_step(model, optimizer, method, steps, augment="invert", threshold=0.0)
+    optimizer = dann.make_optimizer("sgd", steps, mu0=0.01)
+    step = dann.make_step(
+        model,
+        optimizer,
+        method,
+        setting=dann.Setting(steps=steps, augment="invert"),
+        hyper=dann.Hyper(threshold=0.0, entropy=0.0),
+    )
     return model, optimizer, step
 
 
 def first_batches(seed, n, start=0):
-    stream = seed_batches(DOMAINS, 8, seed, start)
+    stream = dann.seed_batches(DOMAINS, 8, seed, start)
     return [next(stream) for _ in range(n)]
 
 
@@ -82,12 +91,12 @@ def test_seed_groups_by_mode():
 
 def stacked_fit(layers, tmp_path, num_steps, *, resume=False, progress=None, lr=0.01):
     model = dann.DANN(layers=layers)
-    optimizer = dann.make_optimizer("sgd", 8, lr)
-    step = dann.make_step(model, optimizer, "dann", 8)
+    optimizer = dann.make_optimizer("sgd", 8, mu0=lr)
+    step = dann.make_step(model, optimizer, "dann", setting=dann.Setting(steps=8))
     initial = seeds.stack([dann.init_state(model, optimizer, s) for s in SEEDS])
 
     def batches(start):
-        return seeds.stacked_batches([seed_batches(DOMAINS, 8, s, start) for s in SEEDS])
+        return seeds.stacked_batches([dann.seed_batches(DOMAINS, 8, s, start) for s in SEEDS])
 
     checkpointer = Checkpointer(tmp_path / "ckpt", every=3, keep=2)
     try:

@@ -2,7 +2,8 @@
 
 import dataclasses
 
-from jaxdl.options import check_fields, option
+from jaxdl.options import check_fields, option, same_option
+from jaxdl.transfer.scene import SceneMethod
 
 
 @dataclasses.dataclass(frozen=True)
@@ -16,35 +17,20 @@ class TransferConfig:
     layers: tuple[str, ...] = option(
         (), "Table 1.1 rows (empty: SqueezeNet fire5..classifier, VGG16 relu6..8)"
     )
-    channels: str = option(
-        "grey_folded",
-        "grey_folded (conv1 summed over colour) or rgb (grey replicated)",
-        choices=("grey_folded", "rgb"),
-    )
+    channels: str = same_option(SceneMethod, "channels")
     batch_size: int = option(32, "images per feature-extraction batch", min=1)
-    svm_c: tuple[float, ...] = option(
-        (0.001, 0.01, 0.1, 1.0, 10.0, 100.0), "SVM C values cross-validated", min=0
-    )
-    cv_folds: int = option(5, "cross-validation folds", min=2)
+    svm_c: tuple[float, ...] = same_option(SceneMethod, "svm_c")
+    cv_folds: int = same_option(SceneMethod, "cv_folds")
     fusion: tuple[str, ...] = option(
         (),
         "layers concatenated (empty: chosen by CV among fire8+fire9 .. "
         "fire4..fire9; VGG16: relu6+relu7)",
     )
-    views: str = option(
-        "flip",
-        "views averaged for the fused features: flip, tencrop or center (off)",
-        choices=("flip", "tencrop", "center"),
-    )
-    scales: tuple[int, ...] = option(
-        (320, 384),
-        "sides of whole-image views (resized, not cropped) whose fused features join the "
-        "standard view's; the set is chosen by CV among each side and all together (empty: off)",
-        min=32,
-    )
-    rbf: bool = option(True, "an RBF SVM on the best features")
+    views: str = same_option(SceneMethod, "views")
+    scales: tuple[int, ...] = same_option(SceneMethod, "scales")
+    rbf: bool = same_option(SceneMethod, "rbf")
     head_steps: int = option(
-        300, "steps of the optax linear head on the best single layer (0: skip)", min=0
+        300, "steps of a softmax-regression head on the best single layer (0: skip)", min=0
     )
     finetune_epochs: int = option(
         6, "fine-tune the last block(s) with crop/flip augmentation (0: skip)", min=0
@@ -59,7 +45,13 @@ class TransferConfig:
     cache_dir: str | None = option(
         None, "feature cache (default: $JAXDL_CACHE or ~/.cache/jaxdl/features)"
     )
-    seed: int = option(0, "random seed")
+    seed: int = same_option(SceneMethod, "seed")
 
     def __post_init__(self):
         check_fields(self)
+
+    def method(self) -> SceneMethod:
+        """The library's method with this config's choices."""
+        return SceneMethod(
+            **{f.name: getattr(self, f.name) for f in dataclasses.fields(SceneMethod)}
+        )

@@ -25,26 +25,29 @@ A batch is ``{"xs": (B,32,32,3) uint8, "ys": (B,) int, "xt": (B,32,32,3) uint8}`
 ``"yt": (B,) int`` for ``"target_only"``.
 """
 
+from typing import Callable, NamedTuple
+
 import chex
 import jax
 import jax.numpy as jnp
 import optax
 
 from jaxdl.dann.grl import annealed_learning_rate, reversal_schedule
-from jaxdl.dann.network import AUGMENTATIONS, invert_channels, random_shift
+from jaxdl.dann.network import AUGMENTATIONS, DANN, invert_channels, random_shift
 from jaxdl.dann.network import input_norm as make_input_norm
+from jaxdl.dann.presets import METHODS, Hyper, Setting
 from jaxdl.errors import InputError
+from jaxdl.layers import FLAX, Layers
 from jaxdl.train.state import create_state, step_key
 
-METHODS = ("source_only", "dann", "no_reversal", "pseudo", "self_train", "target_only")
 NUM_CLASSES = 10
 
 
 def make_optimizer(
-    name: str, total_steps: int, mu0: float = 0.01, alpha: float = 10.0, beta: float = 0.75
+    name: str, total_steps: int, *, mu0: float, alpha: float = 10.0, beta: float = 0.75
 ):
     """The paper's SGD (momentum 0.9) or Adam, both with the annealed learning rate
-    ``mu0 / (1 + alpha p)^beta``."""
+    ``mu0 / (1 + alpha p)^beta`` (``mu0`` has no default: the presets' differ)."""
     schedule = annealed_learning_rate(total_steps, mu0, alpha, beta)
     if name == "sgd":
         return optax.sgd(schedule, momentum=0.9)
@@ -85,75 +88,115 @@ def pseudo_label_loss(logits, target_probs, threshold: float, class_weight):
     return jnp.sum(confident * ce) / jnp.maximum(confident.sum(), 1), confident, labels
 
 
+class Terms(NamedTuple):
+    """The loss terms of one batch that the methods' losses combine (scalars)."""
+
+    class_loss: jax.Array  # on the labelled images (the target's for target_only)
+    domain_loss: jax.Array  # of the domain classifier, behind the reversal layer
+    pseudo_loss: jax.Array  # on the confident pseudo-labelled target images
+    target_entropy: jax.Array  # of the (student's) target predictions
+
+
+def source_only_loss(t: Terms, lam, hyper: Hyper):
+    """The label loss alone (also ``target_only``'s, on the labelled target)."""
+    return t.class_loss
+
+
+def dann_loss(t: Terms, lam, hyper: Hyper):
+    """Label + domain loss; the reversal layer scales the domain gradient by -lam (``dann``) or
+    +lam (``no_reversal``)."""
+    return t.class_loss + t.domain_loss
+
+
+def pseudo_loss(t: Terms, lam, hyper: Hyper):
+    """Label loss + lam x the loss on the confident target pseudo-labels."""
+    return t.class_loss + lam * t.pseudo_loss
+
+
+def self_train_loss(t: Terms, lam, hyper: Hyper):
+    """DANN + lam x (the teacher's pseudo-label loss + ``entropy`` x the target entropy)."""
+    return t.class_loss + t.domain_loss + lam * (t.pseudo_loss + hyper.entropy * t.target_entropy)
+
+
+class Method(NamedTuple):
+    """A method: its loss, the reversal layer's factor per lam_p (0: the domain gradient does
+    not reach the features) and whether it learns the target's labels or has a teacher."""
+
+    loss: Callable
+    reversal: float = 0.0
+    target_labels: bool = False
+    teacher: bool = False
+
+
+LOSSES = {
+    "source_only": Method(source_only_loss),
+    "dann": Method(dann_loss, reversal=1.0),
+    "no_reversal": Method(dann_loss, reversal=-1.0),
+    "pseudo": Method(pseudo_loss),
+    "self_train": Method(self_train_loss, reversal=1.0, teacher=True),
+    "target_only": Method(source_only_loss, target_labels=True),
+}
+assert tuple(LOSSES) == METHODS
+
+
 def make_step(
-    model,
-    optimizer,
-    method: str,
-    total_steps: int,
-    *,
-    gamma: float = 10.0,
-    scale: float = 1.0,
-    threshold: float = 0.9,
-    input_norm: str = "scale",
-    augment: str = "none",
-    pixel_mean=None,
-    ema: float = 0.99,
-    shift: int = 2,
-    entropy: float = 0.0,
+    model, optimizer, method: str, *, setting: Setting, hyper: Hyper = Hyper(), pixel_mean=None
 ):
-    """``step(state, batch) -> (state, metrics)`` for ``method`` (see the module docstring);
-    ``input_norm``: one of ``jaxdl.dann.network.INPUT_NORMS`` (``"mean"`` with ``pixel_mean``);
-    ``augment``: a key of ``jaxdl.dann.network.AUGMENTATIONS`` applied to the source images
-    (per-step key); ``ema``, ``shift``, ``entropy``: self-training's teacher decay, the
-    student's random shift of the target images (pixels) and its entropy weight. The settings
-    after ``total_steps`` are keyword-only: swapping two of them cannot pass unnoticed."""
+    """``step(state, batch) -> (state, metrics)`` training ``method`` (see the module docstring)
+    for ``setting.steps`` steps with ``setting``'s inputs and augmentation and ``hyper``'s
+    knobs; ``pixel_mean`` is needed by ``input_norm="mean"`` only."""
     if method not in METHODS:
         raise InputError(f"unknown method {method!r}; expected one of {METHODS}")
-    preprocess = make_input_norm(input_norm, pixel_mean)
-    augmentation = AUGMENTATIONS[augment]
-    ramp = reversal_schedule(total_steps, gamma, scale)
-    self_train, oracle = method == "self_train", method == "target_only"
+    spec = LOSSES[method]
+    preprocess = make_input_norm(setting.input_norm, pixel_mean)
+    augmentation = AUGMENTATIONS[setting.augment]
+    ramp = reversal_schedule(setting.steps, hyper.gamma, hyper.reversal_scale)
+
+    def student_target(keys, xt):
+        """The target images the student sees: a shifted, channel-inverted copy for
+        self-training, else the batch itself."""
+        if not spec.teacher:
+            return xt
+        return invert_channels(keys[1], random_shift(keys[0], xt, hyper.shift))
 
     def loss_fn(params, extra, batch, lam, key):
-        key_source, key_shift, key_invert = jax.random.split(key, 3)
-        xs, xt = preprocess(augmentation(key_source, batch["xs"])), preprocess(batch["xt"])
-        if self_train:  # the student sees a perturbed copy of the target batch
-            perturbed = invert_channels(key_invert, random_shift(key_shift, batch["xt"], shift))
-            xt_student = preprocess(perturbed)
-        else:
-            xt_student = xt
+        key_source, *keys_target = jax.random.split(key, 3)
+        xs = preprocess(augmentation(key_source, batch["xs"]))
+        xt_student = preprocess(student_target(keys_target, batch["xt"]))
         n = xs.shape[0]
-        grl = {"dann": lam, "self_train": lam, "no_reversal": -lam}.get(method, 0.0)
-        logits, acts = model.apply({"params": params}, jnp.concatenate([xs, xt_student]), lam=grl)
-        labelled, truth = (logits[n:], batch["yt"]) if oracle else (logits[:n], batch["ys"])
-        class_loss = optax.softmax_cross_entropy_with_integer_labels(labelled, truth).mean()
+        logits, acts = model.apply(
+            {"params": params}, jnp.concatenate([xs, xt_student]), lam=spec.reversal * lam
+        )
+        labelled, truth = (logits[:n], batch["ys"])
+        if spec.target_labels:
+            labelled, truth = logits[n:], batch["yt"]
         domain_loss, domain_acc = domain_loss_and_accuracy(acts["domain_logits"], n)
-        if self_train:
-            teacher_logits, _ = model.apply({"params": extra["teacher"]}, xt)
+        if spec.teacher:
+            teacher_logits, _ = model.apply({"params": extra["teacher"]}, preprocess(batch["xt"]))
             target_probs = jax.nn.softmax(jax.lax.stop_gradient(teacher_logits))
             class_weight = 1.0 / (NUM_CLASSES * jnp.maximum(extra["class_share"], 0.02))
         else:
             target_probs = jax.nn.softmax(jax.lax.stop_gradient(logits[n:]))
             class_weight = jnp.ones(NUM_CLASSES)
-        pseudo_loss, confident, labels = pseudo_label_loss(
-            logits[n:], target_probs, threshold, class_weight
+        pseudo, confident, labels = pseudo_label_loss(
+            logits[n:], target_probs, hyper.threshold, class_weight
         )
         probs = jax.nn.softmax(logits[n:])
-        target_entropy = -jnp.sum(probs * jax.nn.log_softmax(logits[n:]), -1).mean()
-        total = class_loss + {
-            "dann": domain_loss,
-            "no_reversal": domain_loss,
-            "pseudo": lam * pseudo_loss,
-            "self_train": domain_loss + lam * (pseudo_loss + entropy * target_entropy),
-        }.get(method, 0.0)
+        terms = Terms(
+            class_loss=optax.softmax_cross_entropy_with_integer_labels(labelled, truth).mean(),
+            domain_loss=domain_loss,
+            pseudo_loss=pseudo,
+            target_entropy=-jnp.sum(probs * jax.nn.log_softmax(logits[n:]), -1).mean(),
+        )
+        total = spec.loss(terms, lam, hyper)
         metrics = {
             "loss": total,
-            "class_loss": class_loss,
+            "class_loss": terms.class_loss,
             "domain_loss": domain_loss,
             "domain_acc": domain_acc,
             "source_acc": jnp.mean(logits[:n].argmax(-1) == batch["ys"]),
             "confident_frac": confident.mean(),
-            "target_entropy": target_entropy,
+            "target_entropy": terms.target_entropy,
         }
         return total, (metrics, confident, labels)
 
@@ -161,14 +204,15 @@ def make_step(
         """The teacher moved towards the new params (decay ``min(ema, 1 - 1 / (step + 1))``: it
         follows the student closely at first, Tarvainen & Valpola's ramp); the class shares
         towards this batch's."""
-        if not self_train:
+        if not spec.teacher:
             return extra
-        decay = jnp.minimum(ema, 1.0 - 1.0 / (step + 1.0))
+        decay = jnp.minimum(hyper.ema, 1.0 - 1.0 / (step + 1.0))
         teacher = optax.incremental_update(params, extra["teacher"], 1.0 - decay)
         counts = jnp.zeros(NUM_CLASSES).at[labels].add(confident)
         share = jnp.where(
             counts.sum() > 0,
-            ema * extra["class_share"] + (1.0 - ema) * counts / jnp.maximum(counts.sum(), 1),
+            hyper.ema * extra["class_share"]
+            + (1.0 - hyper.ema) * counts / jnp.maximum(counts.sum(), 1),
             extra["class_share"],
         )
         return {"teacher": teacher, "class_share": share}
@@ -177,7 +221,7 @@ def make_step(
         chex.assert_rank([batch["xs"], batch["xt"], batch["ys"]], [4, 4, 1])
         chex.assert_equal_shape([batch["xs"], batch["xt"]])
         chex.assert_type([batch["xs"], batch["xt"]], jnp.uint8)
-        if self_train and "teacher" not in state.extra:
+        if spec.teacher and "teacher" not in state.extra:
             raise InputError("self_train needs a state from init_state(..., method='self_train')")
         lam = ramp(state.step)
         grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
@@ -231,3 +275,32 @@ def evaluate(apply, params, source, target) -> dict:
         "target_acc": float(jnp.mean(lt.argmax(-1) == target[1])),
         "domain_acc": float(domain_acc),
     }
+
+
+class Parts(NamedTuple):
+    """What training one method in one setting needs: the network, the optimiser, the
+    un-jitted ``step(state, batch) -> (state, metrics)`` and the chunked evaluation
+    ``apply(params, images) -> (logits, features, domain_logits)``."""
+
+    model: DANN
+    optimizer: object
+    step: Callable
+    apply: Callable
+
+
+def build(
+    setting: Setting,
+    method: str,
+    *,
+    hyper: Hyper = Hyper(),
+    pixel_mean=None,
+    layers: Layers = FLAX,
+) -> Parts:
+    """The network, optimiser, step and evaluation of ``method`` trained in ``setting`` (a
+    preset such as ``PAPER``); ``pixel_mean``: the training pixel mean, for
+    ``input_norm="mean"``."""
+    model = DANN(widths=setting.widths, layers=layers)
+    optimizer = make_optimizer(setting.optimizer, setting.steps, mu0=setting.learning_rate)
+    step = make_step(model, optimizer, method, setting=setting, hyper=hyper, pixel_mean=pixel_mean)
+    apply = make_apply(model, input_norm=setting.input_norm, pixel_mean=pixel_mean)
+    return Parts(model, optimizer, step, apply)

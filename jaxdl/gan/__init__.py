@@ -4,12 +4,22 @@ losses and the D-then-G training step (``train``), the classifier-based quality 
 condition a GAN without labels (``clusters``)."""
 
 from jaxdl.gan.networks import Discriminator, Generator
-from jaxdl.gan.train import GAN, discriminator_loss, from_uint8, generator_loss, to_unit
+from jaxdl.gan.train import (
+    GAN,
+    adam,
+    discriminator_loss,
+    from_uint8,
+    generator_loss,
+    make_sampler,
+    to_unit,
+)
 
 __all__ = [
     "Generator",
     "Discriminator",
     "GAN",
+    "adam",
+    "make_sampler",
     "discriminator_loss",
     "generator_loss",
     "to_unit",

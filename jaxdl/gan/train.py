@@ -212,3 +212,21 @@ def from_uint8(images):
     if images.ndim == 3:
         images = images[..., None]
     return images / 127.5 - 1.0
+
+
+def adam(learning_rate: float = 2e-4, beta1: float = 0.5) -> optax.GradientTransformation:
+    """The DCGAN optimiser (Radford et al. 2016: Adam, lr 2e-4, beta1 0.5)."""
+    return optax.adam(learning_rate, b1=beta1)
+
+
+def make_sampler(gan: GAN, batch_size: int = 500):
+    """Jitted ``sample(state, z (N, z_dim), y (N,)) -> images (N, S, S)`` in [0, 1] from the
+    generator in inference mode, ``batch_size`` images at a time (one compiled batch)."""
+
+    def sample(state, z, y):
+        def one(zy):
+            return gan.sample(state, zy[0][None], zy[1][None])[0, ..., 0]
+
+        return to_unit(jax.lax.map(one, (z, y), batch_size=batch_size))
+
+    return jax.jit(sample)

@@ -2,6 +2,8 @@
 
 import dataclasses
 
+import jax
+
 from jaxdl.dann.network import DANN, DANN_LAYERS
 from jaxdl.errors import InputError
 from jaxdl.layers import FLAX, Layers
@@ -67,6 +69,18 @@ def get_model(name: str, *, layers: Layers = FLAX, **overrides):
     return spec.build(**{**spec.kwargs, **overrides, "layers": layers})
 
 
+def make_apply(name: str, *, layers: Layers = FLAX, **overrides):
+    """Jitted ``apply(params, x, stop_at=None) -> (output, intermediates)`` of architecture
+    ``name``; ``stop_at`` (a layer name, static) returns that layer's map instead of the output.
+    """
+    module = get_model(name, layers=layers, **overrides)
+
+    def apply(params, x, stop_at=None):
+        return module.apply({"params": params}, x, stop_at=stop_at)
+
+    return jax.jit(apply, static_argnames="stop_at")
+
+
 from jaxdl.models.published import WEIGHTS, Pretrained, pretrained  # noqa: E402
 
 __all__ = [
@@ -76,6 +90,7 @@ __all__ = [
     "pretrained",
     "ModelSpec",
     "get_model",
+    "make_apply",
     "get_spec",
     "VGG16",
     "SqueezeNet",
