@@ -293,8 +293,17 @@ def run(config: Config, workdir: Path, data: Path | None, kernels: Kernels = Ker
     if sweep_rows:
         write_table(sweep_rows, workdir, "sweep")
     figures = report.figures(trained, sweep_rows, embeddings, n, workdir, domains.description)
+    test_sets = (domains.source.x_test, domains.target.x_test)
     found = report.Findings(
-        config, domains.description, summaries, tables, compared, sweep_rows, probes
+        config,
+        domains.description,
+        summaries,
+        tables,
+        compared,
+        sweep_rows,
+        probes,
+        tested=tuple(len(x[: config.test_size or None]) for x in test_sets),
+        curved=tuple(len(x[: config.eval_size]) for x in test_sets),
     )
     return {
         "data_used": domains.description,

@@ -156,7 +156,12 @@ def embedding_caption(probes: dict, kind: str, seed: int, dim: int) -> str:
     return text
 
 
-def setting_text(name: str, setting, config, description: str) -> str:
+def counts(sizes: tuple[int, int]) -> str:
+    """Test images of source and target, as one number where they are equal."""
+    return str(sizes[0]) if sizes[0] == sizes[1] else f"{sizes[0]} source / {sizes[1]} target"
+
+
+def setting_text(name: str, setting, config, description: str, tested: tuple[int, int]) -> str:
     smoke = (
         f"A smoke run of {setting.steps} steps: too short for these numbers to mean anything. "
         if setting.steps < SMOKE_STEPS
@@ -166,8 +171,7 @@ def setting_text(name: str, setting, config, description: str) -> str:
         f"{SETTINGS[name]}. Data: {description}. {setting.steps} steps of {config.batch_size}"
         f"+{config.batch_size} images per run ({setting.optimizer} lr {setting.learning_rate:g}"
         f" annealed, input {setting.input_norm}, source augmentation {setting.augment}); seeds "
-        f"{', '.join(map(str, config.seeds))}; test images per domain: "
-        f"{config.test_size or 'all'}. "
+        f"{', '.join(map(str, config.seeds))}; test images per domain: {counts(tested)}. "
     )
 
 
@@ -212,6 +216,8 @@ class Findings:
     comparisons: list
     sweep: list
     probes: dict
+    tested: tuple[int, int]  # source and target test images of the final numbers
+    curved: tuple[int, int]  # and of the curves
 
     def said(self, a: str, b: str, metric: str, setting: str = "paper") -> str:
         """The verdict of the paired comparison of ``a`` against ``b`` on ``metric``."""
@@ -226,12 +232,17 @@ class Findings:
         verdicts = "".join(
             f" {label}: {self.said(a, b, 'target_acc', name)}." for label, a, b in pairs
         )
-        text = setting_text(name, getattr(self.config, name), self.config, self.description)
+        setting = getattr(self.config, name)
+        text = setting_text(name, setting, self.config, self.description, self.tested)
         return Section(
             title,
             text + results_text(self.summaries[name]) + verdicts + extra,
             figures=(f"curves_{name}.png",),
             table=self.tables[name],
+            captions=(
+                "Test accuracy on the target and the source, and the domain classifier's, "
+                "during training: mean +- std over the seeds",
+            ),
         )
 
 
@@ -242,7 +253,7 @@ def paper_sections(found: Findings, embedded: bool) -> list[Section]:
         ("DANN against source only on the target", "dann", "source_only"),
         ("DANN against no reversal", "dann", "no_reversal"),
     )
-    curves = f" Curves: mean +- std over the seeds ({config.eval_size} test images per domain)."
+    curves = f" Curves: mean +- std over the seeds ({counts(found.curved)} test images per domain)."
     cost = found.said("dann", "source_only", "source_acc")
     return [
         found.setting_section(
@@ -261,6 +272,10 @@ def paper_sections(found: Findings, embedded: bool) -> list[Section]:
                 found.probes, config.embedding, config.seeds[0], 25 * config.paper.widths[1]
             ),
             figures=("embedding.png",) if embedded else (),
+            captions=(
+                f"{config.embedding.upper()} of the features of source and target test images, "
+                f"seed {config.seeds[0]}, before and after adaptation",
+            ),
         ),
     ]
 
@@ -274,7 +289,9 @@ def sections(found: Findings, embedded: bool) -> list[Section]:
             for r in found.sweep
         )
         text = f"DANN in the paper setting with the ramp's final factor scaled; {scales}."
-        out.append(Section("Q3. Effect of the reversal factor", text, ("sweep.png",), "sweep.csv"))
+        caption = "Accuracies against the scale of the reversal factor, mean +- std over the seeds"
+        title = "Q3. Effect of the reversal factor"
+        out.append(Section(title, text, ("sweep.png",), "sweep.csv", (caption,)))
     if found.summaries.get("strong"):
         c = found.config
         pairs = (

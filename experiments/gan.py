@@ -59,6 +59,12 @@ def study_variants(config: Config) -> dict[str, Config]:
     }
 
 
+def quick_variants(config: Config) -> dict[str, Config]:
+    """The demo's other run: the conditional GAN only (the quick study shows digits from two
+    longer runs rather than noise from six short ones)."""
+    return {"gan_conditional": dataclasses.replace(config, conditional=True)}
+
+
 def quick(config: Config) -> Config:
     """Two seeds of 800 steps (about 30 s each on 2 CPU cores; a 45 s budget per seed caps a
     slower machine): enough for digit-like samples, too short for good ones."""
@@ -190,12 +196,6 @@ def scorer(config: Config, x_train, y_train, x_test, y_test, shares=None):
         "scored_samples": n,
     }
     return score, {"real": real, "noise": noise}, facts
-
-
-def quick_variants(config: Config) -> dict[str, Config]:
-    """The demo's other run: the conditional GAN only (the quick study shows digits from two
-    longer runs rather than noise from six short ones)."""
-    return {"gan_conditional": dataclasses.replace(config, conditional=True)}
 
 
 def train(config: Config, gan: GAN, step, sampler, arrays: dict, workdir: Path, group, shares):

@@ -78,13 +78,15 @@ def markdown_table(rows) -> str:
     return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in body])
 
 
-def html_table(rows) -> str:
+def html_table(rows, kind: str = "table") -> str:
+    """An HTML table in a ``div`` of class ``kind`` ("table" scrolls when wide, "summary" fits
+    the page and wraps its cells)."""
     if not rows:
         return ""
     head, *body = rows
     cells = lambda row, tag: "".join(f"<{tag}>{html.escape(c)}</{tag}>" for c in row)  # noqa: E731
     return (  # wide tables scroll inside the page instead of squeezing their columns
-        '<div class="table"><table><thead><tr>'
+        f'<div class="{kind}"><table><thead><tr>'
         + cells(head, "th")
         + "</tr></thead><tbody>"
         + "".join("<tr>" + cells(r, "td") + "</tr>" for r in body)
@@ -163,13 +165,14 @@ def provenance(results: dict) -> str:
     """One line saying which data, weights and seeds a chapter's numbers come from, and its
     time."""
     config = results.get("config", {})
-    parts = [f"data: {results.get('data') or 'embedded (scikit-learn)'}"]
-    if config.get("weights") or config.get("model"):
-        weights = results.get("weights")
-        where = weights["path"] if isinstance(weights, dict) else config.get("weights")
-        parts.append(
-            f"model: {config.get('model', '-')}, weights: {where or 'embedded digits CNN'}"
-        )
+    if results.get("embedded"):
+        parts = ["data: embedded (scikit-learn), the real data not found"]
+    else:
+        parts = [f"data: {results.get('data')}"]
+        if config.get("weights") or config.get("model"):
+            weights = results.get("weights")
+            where = weights["path"] if isinstance(weights, dict) else config.get("weights")
+            parts.append(f"model: {config.get('model', '-')}, weights: {where or 'default'}")
     if "seeds" in config:
         parts.append(f"seeds: {', '.join(map(str, config['seeds']))}")
     elif "seed" in config:
@@ -231,10 +234,14 @@ def summary_rows(chapters: list[tuple[str, dict]]) -> list[list[str]]:
     of result, measured, reference), with the data it ran on."""
     rows = [["part", "result", "measured", "published reference", "data"]]
     for name, results in chapters:
-        part = part_title(name, results)[1]
-        data = SMOKE if results.get("embedded") else (results.get("data") or "-")
+        _, part, embedded_part = PARTS.get(name, (name, name, name))
+        embedded = bool(results.get("embedded"))
+        data = "embedded (smoke test)" if embedded else (results.get("data") or "-")
         for line in results.get("headline", []):
-            rows.append([part, line["result"], line["measured"], line.get("reference", "-"), data])
+            part_name = embedded_part if embedded else part
+            rows.append(
+                [part_name, line["result"], line["measured"], line.get("reference", "-"), data]
+            )
     return rows
 
 
@@ -282,6 +289,7 @@ STYLE = (
     "body{font-family:sans-serif;max-width:1100px;margin:auto;padding:1em}img{max-width:100%}"
     "div.table{overflow-x:auto}table{border-collapse:collapse;width:max-content}"
     "td,th{border:1px solid #ccc;padding:2px 6px;max-width:30em;vertical-align:top}"
+    "div.summary table{width:100%}div.summary td{max-width:none}"
     "figure{margin:1em 0}figure img{min-width:min(100%,480px)}summary{cursor:pointer;color:#036}"
 )
 
@@ -310,7 +318,7 @@ def write_report(
     summary = summary_rows(chapters)
     md = [f"# {title}", "", "## Summary", "", markdown_table(summary), ""]
     md += [f"- {line}" for line in lines] + ["", "## Contents", ""] + doc.toc_md + [""] + doc.md
-    body = [f"<h1>{html.escape(title)}</h1>", "<h2>Summary</h2>", html_table(summary)]
+    body = [f"<h1>{html.escape(title)}</h1>", "<h2>Summary</h2>", html_table(summary, "summary")]
     body += ["<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in lines) + "</ul>"]
     body += ["<h2>Contents</h2><ul>"] + doc.toc_html + ["</ul>"] + doc.html
     md_path, html_path = out / "report.md", out / "report.html"

@@ -207,7 +207,7 @@ def finetuned(config: Config, kernels: Kernels, params, pre, data: SceneData, wo
 def scene15_run(config: Config, workdir: Path, data: Path, kernels: Kernels) -> dict:
     weights = config.weights or str(data / SQUEEZENET_WEIGHTS)
     params, meta = load_weights(config.model, weights)
-    pre = Preprocessing(**preprocessing(meta), channels=config.channels)
+    pre = config.method().preprocessing(**preprocessing(meta))
     dataset = load_scene15(data / SCENE15, seed=config.seed)
     train = dataset.train.subset(config.train_per_class, config.seed)
     test = dataset.test

@@ -61,5 +61,5 @@ def result_figures(scored: Scored, y_test, classes, images, workdir: Path, tag: 
             f"Confusion matrix of {scored.name} on the test images (rows: true class, "
             "each row sums to 1)",
         ),
-        (wrong, f"Test images {scored.name} gets wrong, titled true -> predicted class"),
+        (wrong, f"Test images misclassified by {scored.name}, titled true -> predicted class"),
     ]

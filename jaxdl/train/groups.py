@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from jaxdl.train import loop, seeds
+from jaxdl.train import loop, preemption, seeds
 from jaxdl.train.checkpoint import Checkpointer
 from jaxdl.train.logging import MetricsLogger, SeedLoggers
 
@@ -93,13 +93,13 @@ def train_group(
     stops early once the next chunk would pass ``time_budget_s`` per seed. A non-finite
     metric raises FloatingPointError naming the last good checkpoint, or with
     ``allow_divergence`` ends the group as diverged."""
+    state = seeds.stack([init(s) for s in group])  # before the checkpoint folder appears
     checkpointer = (
         Checkpointer(Path(checkpoints) / group_name(group), every=checkpoint_every, keep=2)
         if checkpoints is not None
         else None
     )
     logger = SeedLoggers(logs, log_name, group)
-    state = seeds.stack([init(s) for s in group])
     resume = resume and checkpointer is not None and checkpointer.latest_step() is not None
     budget, target, reason = time_budget_s * len(group), 0, "steps"
 
@@ -107,28 +107,34 @@ def train_group(
         return seeds.stacked_batches([batches(s, start) for s in group])
 
     try:
-        while target < num_steps:
-            chunk_start = time.perf_counter()
-            target = min(target + (chunk or num_steps), num_steps)
-            state, _ = loop.fit(
-                step,
-                state,
-                stacked,
-                num_steps=target,
-                checkpointer=checkpointer,
-                logger=logger,
-                log_every=log_every,
-                resume=resume,
-                hooks=hooks,
-                progress=progress,
-            )
-            resume, target = False, loop.steps_taken(state)
-            if after_chunk is not None:
-                after_chunk(target, seeds.unstack(state))
-            elapsed = loop.wall_seconds(logger) + time.perf_counter() - chunk_start
-            if budget and target < num_steps and elapsed > budget:
-                reason = f"time budget of {time_budget_s:.0f} s per seed (next chunk would pass it)"
-                break
+        # a signal while ``after_chunk`` runs waits for its end, then stops with a checkpoint
+        with preemption.step_boundaries():
+            while target < num_steps:
+                chunk_start = time.perf_counter()
+                target = min(target + (chunk or num_steps), num_steps)
+                state, _ = loop.fit(
+                    step,
+                    state,
+                    stacked,
+                    num_steps=target,
+                    checkpointer=checkpointer,
+                    logger=logger,
+                    log_every=log_every,
+                    resume=resume,
+                    hooks=hooks,
+                    progress=progress,
+                )
+                resume, target = False, loop.steps_taken(state)
+                if after_chunk is not None:
+                    after_chunk(target, seeds.unstack(state))
+                if (signum := preemption.stop_requested(target)) is not None:
+                    loop.stop_at(target, state, [], checkpointer, logger, signum)
+                elapsed = loop.wall_seconds(logger) + time.perf_counter() - chunk_start
+                if budget and target < num_steps and elapsed > budget:
+                    reason = (
+                        f"time budget of {time_budget_s:.0f} s per seed (next chunk would pass it)"
+                    )
+                    break
     except FloatingPointError as e:
         if not allow_divergence:
             where = checkpointer.latest_step() if checkpointer is not None else None

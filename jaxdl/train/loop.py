@@ -129,7 +129,7 @@ def _mean(window: list[dict]) -> dict:
     return {name: float(v) if np.ndim(v) == 0 else v for name, v in means.items()}
 
 
-def _stop_at(step: int, state, pending: list, checkpointer, logger, signum: int):
+def stop_at(step: int, state, pending: list, checkpointer, logger, signum: int):
     """Checkpoint ``step`` (its metrics checked first) and raise ``preemption.Preempted``."""
     check_finite(jax.device_get(pending), step - len(pending))
     logger.flush()
@@ -215,5 +215,5 @@ def fit(
                 progress(step, record)
             signum = preemption.stop_requested(step)
             if signum is not None:
-                _stop_at(step, state, pending, checkpointer, logger, signum)
+                stop_at(step, state, pending, checkpointer, logger, signum)
     return state, logger.records[first_record:]

@@ -27,6 +27,7 @@ import numpy as np
 
 from jaxdl.options import check_fields, option
 from jaxdl.transfer import classifiers as clf
+from jaxdl.transfer.features import Preprocessing
 
 # features(split "train" | "test", layers, views "center" | "flip" | "tencrop", whole-image side
 # or None for the standard crop) -> {layer: (N, D)}
@@ -62,6 +63,11 @@ class SceneMethod:
 
     def __post_init__(self):
         check_fields(self)
+
+    def preprocessing(self, **network) -> Preprocessing:
+        """The image preprocessing of the method's standard view (15-Scene is grey: folded into
+        conv1 by default); ``network``: the weights' ``size``, ``resize`` and ``norm``."""
+        return Preprocessing(channels=self.channels, **network)
 
 
 @dataclasses.dataclass(frozen=True)
