@@ -310,6 +310,7 @@ def test_a_diverging_dann_run_stops_with_one_line_and_keeps_its_checkpoints(
     assert "is nan at step" in line or "is inf at step" in line
 
 
+@pytest.mark.slow  # two DANN runs; test_reliability kills and resumes them too (12 s)
 def test_an_interrupted_dann_run_resumes_to_the_uninterrupted_result(
     tmp_path, capsys, embedded, monkeypatch
 ):

@@ -145,6 +145,7 @@ def test_quick_cdcgan_on_mnist_scores_above_noise(data_dir, tmp_path):
         assert r["label_accuracy"] > results["noise_label_accuracy"], r
 
 
+@pytest.mark.slow  # trains the digits scoring classifier (20 s)
 def test_scoring_is_the_same_whatever_the_run_seeds():
     """The scoring classifier and the scored noise do not follow ``--seeds``: a run on seeds
     1, 0, 2 is scored exactly as one on 0, 1, 2, so the two compare seed by seed."""

@@ -3,6 +3,7 @@
 import dataclasses
 from typing import ClassVar
 
+from jaxdl import gan
 from jaxdl.errors import InputError
 from jaxdl.options import check_fields, option
 from jaxdl.train import seeds as seeds_axis
@@ -29,9 +30,9 @@ class GANConfig:
         32, "generator channels at the highest resolution (doubling below)", min=1
     )
     d_width: int = option(32, "discriminator channels at the highest resolution", min=1)
-    lr_g: float = option(2e-4, "generator Adam learning rate", min=0)
-    lr_d: float = option(2e-4, "discriminator Adam learning rate", min=0)
-    beta1: float = option(0.5, "Adam beta1 of both", min=0, max=1)
+    lr_g: float = option(gan.LEARNING_RATE, "generator Adam learning rate", min=0)
+    lr_d: float = option(gan.LEARNING_RATE, "discriminator Adam learning rate", min=0)
+    beta1: float = option(gan.BETA1, "Adam beta1 of both", min=0, max=1)
     saturating: bool = option(
         False, "the minimax G loss (eq. 4.1) instead of the non-saturating eq. 4.2"
     )

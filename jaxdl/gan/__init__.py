@@ -5,7 +5,9 @@ condition a GAN without labels (``clusters``)."""
 
 from jaxdl.gan.networks import Discriminator, Generator
 from jaxdl.gan.train import (
+    BETA1,
     GAN,
+    LEARNING_RATE,
     adam,
     discriminator_loss,
     from_uint8,
@@ -18,6 +20,8 @@ __all__ = [
     "Generator",
     "Discriminator",
     "GAN",
+    "LEARNING_RATE",
+    "BETA1",
     "adam",
     "make_sampler",
     "discriminator_loss",

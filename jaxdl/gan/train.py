@@ -35,6 +35,11 @@ def generator_loss(fake_logits, saturating: bool = False):
     return optax.sigmoid_binary_cross_entropy(fake_logits, jnp.ones_like(fake_logits)).mean()
 
 
+# the DCGAN paper's Adam (Radford et al. 2016), for G and D alike
+LEARNING_RATE = 2e-4
+BETA1 = 0.5
+
+
 @dataclasses.dataclass(frozen=True)
 class GAN:
     """A generator/discriminator pair with their optimisers and training options.
@@ -51,8 +56,8 @@ class GAN:
     generator: nn.Module
     discriminator: nn.Module
     z_dim: int = 100
-    g_optimizer: optax.GradientTransformation = optax.adam(2e-4, b1=0.5)
-    d_optimizer: optax.GradientTransformation = optax.adam(2e-4, b1=0.5)
+    g_optimizer: optax.GradientTransformation = optax.adam(LEARNING_RATE, b1=BETA1)
+    d_optimizer: optax.GradientTransformation = optax.adam(LEARNING_RATE, b1=BETA1)
     saturating: bool = False
     d_steps: int = 1
     label_smoothing: float = 0.0
@@ -214,8 +219,9 @@ def from_uint8(images):
     return images / 127.5 - 1.0
 
 
-def adam(learning_rate: float = 2e-4, beta1: float = 0.5) -> optax.GradientTransformation:
-    """The DCGAN optimiser (Radford et al. 2016: Adam, lr 2e-4, beta1 0.5)."""
+def adam(learning_rate: float = LEARNING_RATE, beta1: float = BETA1):
+    """The DCGAN optimiser: Adam with Radford et al.'s (2016) learning rate and beta1 by
+    default."""
     return optax.adam(learning_rate, b1=beta1)
 
 
