@@ -29,8 +29,9 @@ install-dev: $(VENV)/.installed-dev
 demo: $(VENV)/.installed
 	$(BIN)/jaxdl demo --out runs/demo
 
+# two worker processes (the tests are mostly single-threaded; CI has 2 cores)
 test: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest -q -m "not slow" --timeout 900
+	$(BIN)/python -m pytest -q -n 2 -m "not slow" --timeout 900
 
 test-slow: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q -m slow --timeout 900

@@ -10,10 +10,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from sklearn.model_selection import GridSearchCV, StratifiedKFold
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import Normalizer
-from sklearn.svm import SVC, LinearSVC
 
 from jaxdl.errors import InputError
 
@@ -33,6 +29,11 @@ def concat_normalized(blocks):
 
 def svm_pipeline(kernel: str = "linear", normalize: bool = False, seed: int = 0):
     """(optional L2 Normalizer) -> LinearSVC or SVC(rbf); C is set by the caller."""
+    # scikit-learn sets process-wide OpenMP variables on import: imported when first used
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import Normalizer
+    from sklearn.svm import SVC, LinearSVC
+
     if kernel not in KERNELS:
         raise InputError(f"unknown SVM kernel {kernel!r}; expected one of {', '.join(KERNELS)}")
     # the primal solver: with N ~ D (1500 x 512..4096) liblinear's dual needs minutes at large C
@@ -70,6 +71,8 @@ def fit_svm(
     seed: int = 0,
 ) -> SVMFit:
     """Fit an SVM on (N, D) features with C picked by stratified ``folds``-fold CV on (x, y)."""
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold
+
     step = "linearsvc" if kernel == "linear" else "svc"  # make_pipeline's step name
     search = GridSearchCV(
         svm_pipeline(kernel, normalize, seed),
