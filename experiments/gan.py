@@ -252,11 +252,11 @@ def conditioning(config: Config, x_train, y_train):
     return y_train, None, {}
 
 
-def figures(config: Config, per_seed: list, sampler, shares, workdir: Path) -> str:
+def figures(config: Config, runs: list, sampler, shares, workdir: Path) -> str:
     """The progress GIF, loss curves and final samples of the first seed; the samples' file."""
     from PIL import Image
 
-    first = per_seed[0].run
+    first = runs[0]
     frames = sorted((workdir / "samples" / f"seed{first.seed}").glob("step_*.png"))
     viz.save_gif([np.asarray(Image.open(f)) for f in frames], workdir / "progress.gif", fps=4)
     viz.save_figure(report.loss_figure(first.logger), workdir / "losses.png")
@@ -280,7 +280,7 @@ def run(config: Config, workdir: Path, data: Path | None, kernels: Kernels = Ker
         for group in seeds.groups(config.seeds, config.seed_mode)
         for run in train(config, gan, step, sampler, arrays, workdir, group, shares)
     ]
-    sample_figure = figures(config, [SeedResult(r, {}) for r in runs], sampler, shares, workdir)
+    sample_figure = figures(config, runs, sampler, shares, workdir)
     score, references, scoring = scorer(config, x_train, y_train, x_test, y_test, shares)
     per_seed = [SeedResult(r, score(sampler, r.state)) for r in runs]
     facts = {**scoring, **facts}

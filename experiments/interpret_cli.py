@@ -206,7 +206,7 @@ def _targeted(args) -> bool:
     return bool(getattr(args, "targeted", None) or getattr(args, "cfg.targeted", None))
 
 
-def _subject(args):
+def _subject(args, kernels):
     """The network and the images the command works on: (subject, image names)."""
     if not args.images:  # classviz from noise: one blank start image of the network's size
         if args.command != "classviz" or args.from_images:
@@ -218,7 +218,7 @@ def _subject(args):
     s = imagenet_subject(
         args.model,
         args.weights or default_weights(args.model, args.data),
-        pick_kernels(args.kernels),
+        kernels,
         images,
         [-1 if v is None else v for v in labels],
         getattr(args, "layer", "fire9"),
@@ -259,10 +259,11 @@ def _figures(args, s, arrays: dict, names, targets, logits, out: Path) -> Path:
 
 
 def _command(args):
-    s, names = _subject(args)
+    kernels = pick_kernels(args.kernels)
+    s, names = _subject(args, kernels)
     logits = s.logits_fn(s.params, s.x)
     targets = _targets(args, s, logits, len(names))
-    arrays, summary = COMMANDS[args.command][1](args, s, targets, pick_kernels(args.kernels))
+    arrays, summary = COMMANDS[args.command][1](args, s, targets, kernels)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     figure = _figures(args, s, arrays, names, targets, logits, out)

@@ -132,17 +132,23 @@ def extract(config: Config, kernels: Kernels, params, paths, layers, pre, label,
     return features, time.perf_counter() - start, cached
 
 
-def features_of(config: Config, kernels: Kernels, params, pre, data: SceneData) -> Callable:
-    """The ``scene.Features`` callback of a network: cached features of either split at a
-    view (the standard crop, or the whole image resized to ``side``)."""
+def features_of(config: Config, kernels: Kernels, params, pre, data: SceneData, known) -> Callable:
+    """The ``scene.Features`` callback of a network: features of either split at a view (the
+    standard crop, or the whole image resized to ``side``), served from ``known`` ({(split,
+    views, side): {layer: features}}, the standard view's already extracted) where it holds
+    them, else extracted (cached on disk) and kept there."""
 
     def features(split: str, layers, views: str, side: int | None) -> dict:
-        view = dataclasses.replace(pre, views=views)
-        if side is not None:
-            view = dataclasses.replace(view, size=side, resize=None)
-        label = f"{split} {views}" + (f" {side}px" if side else "")
-        paths = getattr(data, split).paths
-        return extract(config, kernels, params, paths, tuple(layers), view, label)[0]
+        have = known.setdefault((split, views, side), {})
+        missing = tuple(layer for layer in layers if layer not in have)
+        if missing:
+            view = dataclasses.replace(pre, views=views)
+            if side is not None:
+                view = dataclasses.replace(view, size=side, resize=None)
+            label = f"{split} {views}" + (f" {side}px" if side else "")
+            paths = getattr(data, split).paths
+            have.update(extract(config, kernels, params, paths, missing, view, label)[0])
+        return {layer: have[layer] for layer in layers}
 
     return features
 
@@ -221,7 +227,14 @@ def scene15_run(config: Config, workdir: Path, data: Path, kernels: Kernels) -> 
     test_f = extract(config, kernels, params, test.paths, layers, pre, "test")[0]
     feature_seconds = time.perf_counter() - start
     result = scene.classify_scenes(
-        features_of(config, kernels, params, pre, split),
+        features_of(
+            config,
+            kernels,
+            params,
+            pre,
+            split,
+            {("train", "center", None): train_f, ("test", "center", None): test_f},
+        ),
         train.labels,
         test.labels,
         layers=table_layers,
